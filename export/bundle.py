@@ -1,0 +1,141 @@
+"""Write a model bundle: graph, weights, tokenizer and manifest, all or nothing.
+
+Each variant is written into a temporary sibling directory and renamed into place at
+the end, so an interrupted or failed export never leaves a half-written bundle where
+inference would find it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import onnx
+from tokenizers import Tokenizer
+
+from ghostwright import __version__
+from ghostwright.errors import ModelSourceError
+from ghostwright.export import contract
+from ghostwright.export.contract import Manifest
+from ghostwright.export.graph import INT4_ACCURACY_LEVEL, VARIANT_SPECS, DecoderGraphBuilder
+from ghostwright.export.quantize import BLOCK_SIZE
+from ghostwright.export.source import ModelSource, sha256_of
+from ghostwright.export.weights_writer import WeightsWriter
+
+log = logging.getLogger(__name__)
+
+
+def validate_tokenizer(source: ModelSource) -> Tokenizer:
+    """The tokenizer must fit the embedding table, and the special ids must exist."""
+    origin = source.provenance.get("path", source.name)
+    tokenizer = Tokenizer.from_str(source.tokenizer_json)
+    size = tokenizer.get_vocab_size(with_added_tokens=True)
+    rows = source.config.vocab_size
+    if size > rows:
+        raise ModelSourceError(
+            f"{origin}: the tokenizer has {size} tokens but the embedding table has {rows} rows"
+        )
+    special = source.special_tokens
+    ids = [special.bos, special.pad, *special.eos]
+    if special.fim:
+        ids += [special.fim.prefix, special.fim.suffix, special.fim.middle]
+    bad = [i for i in ids if i is not None and not 0 <= i < size]
+    if bad:
+        raise ModelSourceError(f"{origin}: special token ids {bad} are outside the vocabulary of {size}")
+    return tokenizer
+
+
+def manifest_for(source: ModelSource, variant: str, name: str) -> dict[str, Any]:
+    spec = VARIANT_SPECS[variant]
+    c = source.config
+    special = source.special_tokens
+    inputs = [contract.INPUT_IDS, contract.SEQLENS_K, contract.TOTAL_SEQUENCE_LENGTH]
+    outputs = [contract.LOGITS]
+    for i in range(c.num_layers):
+        inputs += [contract.past_key(i), contract.past_value(i)]
+        outputs += [contract.present_key(i), contract.present_value(i)]
+    return {
+        Manifest.FORMAT: contract.FORMAT,
+        Manifest.FORMAT_VERSION: contract.FORMAT_VERSION,
+        Manifest.NAME: name,
+        Manifest.VARIANT: variant,
+        Manifest.ARCHITECTURE: c.architecture,
+        Manifest.CONFIG: c.to_json(),
+        Manifest.DTYPE: str(spec.dtype),
+        Manifest.QUANTIZATION: (
+            {"method": "MatMulNBits", "bits": 4, "block_size": BLOCK_SIZE,
+             "accuracy_level": INT4_ACCURACY_LEVEL, "zero_points": "float"}
+            if spec.int4 else None
+        ),
+        Manifest.TOKENIZER: contract.TOKENIZER_FILE,
+        Manifest.SPECIAL_TOKENS: {
+            "bos": special.bos,
+            "eos": list(special.eos),
+            "pad": special.pad,
+            "fim": (
+                {"prefix": special.fim.prefix, "suffix": special.fim.suffix, "middle": special.fim.middle}
+                if special.fim else None
+            ),
+        },
+        Manifest.ADD_BOS: source.add_bos,
+        Manifest.CHAT_TEMPLATE: source.chat_template,
+        Manifest.GRAPH: {
+            "file": contract.MODEL_FILE,
+            "data": contract.WEIGHTS_FILE,
+            "inputs": inputs,
+            "outputs": outputs,
+            "kv_layout": "BNSH",
+            "max_sequence_length": c.max_position_embeddings,
+        },
+        Manifest.SOURCE: dict(source.provenance),
+    }
+
+
+def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str | None = None) -> Path:
+    """Export one variant into ``out_dir`` (replaced atomically if it exists)."""
+    started = time.perf_counter()
+    name = name or source.name
+    tokenizer = validate_tokenizer(source)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        writer = WeightsWriter(tmp / contract.WEIGHTS_FILE)
+        try:
+            model = DecoderGraphBuilder(source.config, VARIANT_SPECS[variant], writer, source.load_tensor).build()
+        finally:
+            writer.close()
+        onnx.save_model(model, tmp / contract.MODEL_FILE)
+        tokenizer.save(str(tmp / contract.TOKENIZER_FILE))
+        manifest = manifest_for(source, variant, name)
+        manifest[Manifest.FILES] = {
+            f.name: {"bytes": f.stat().st_size, "sha256": sha256_of(f)}
+            for f in sorted(tmp.iterdir())
+        }
+        manifest[Manifest.EXPORTER] = {"version": __version__, "seconds": round(time.perf_counter() - started, 2)}
+        (tmp / contract.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("exported %s/%s in %.1fs", name, variant, time.perf_counter() - started)
+    return out_dir
+
+
+def read_source(path: Path) -> ModelSource:
+    """A GGUF file or a Hugging Face folder, by what ``path`` is."""
+    from ghostwright.export.gguf_source import read_gguf
+    from ghostwright.export.hf_source import read_hf_folder
+
+    path = Path(path)
+    if path.is_dir():
+        return read_hf_folder(path)
+    if not path.exists():
+        raise ModelSourceError(f"{path}: no such file or directory")
+    return read_gguf(path)

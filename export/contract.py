@@ -1,0 +1,66 @@
+"""The export contract: every name that export writes and inference reads.
+
+Export writes a bundle with these file names, graph input/output names and manifest
+keys; inference validates a bundle against the same constants. Change a name here and
+bump ``FORMAT_VERSION`` so old bundles are refused with a clear message.
+"""
+
+from __future__ import annotations
+
+FORMAT = "ghostwright-bundle"
+FORMAT_VERSION = 1
+
+# Files inside a bundle directory.
+MANIFEST_FILE = "manifest.json"
+MODEL_FILE = "model.onnx"
+WEIGHTS_FILE = "model.onnx.data"
+TOKENIZER_FILE = "tokenizer.json"
+
+# Variants: fp32 for CPU, fp16 for CUDA, int4 (MatMulNBits, block 32) for the "mini" tier.
+VARIANTS = ("fp32", "fp16", "int4")
+
+# Graph inputs. Symbolic dims: batch, sequence, cache_length (the preallocated buffer).
+INPUT_IDS = "input_ids"  # int64 (batch, sequence)
+SEQLENS_K = "seqlens_k"  # int32 (batch,): total tokens after this step minus one
+TOTAL_SEQUENCE_LENGTH = "total_sequence_length"  # int32 scalar: past + new tokens
+
+
+def past_key(layer: int) -> str:
+    return f"past_key_values.{layer}.key"  # (batch, kv_heads, cache_length, head_dim)
+
+
+def past_value(layer: int) -> str:
+    return f"past_key_values.{layer}.value"
+
+
+# Graph outputs.
+LOGITS = "logits"  # float32 (batch, 1, vocab): the last position only
+
+
+def present_key(layer: int) -> str:
+    return f"present.{layer}.key"  # same buffer as past when bound in place
+
+
+def present_value(layer: int) -> str:
+    return f"present.{layer}.value"
+
+
+class Manifest:
+    """Manifest keys, grouped the way the JSON nests them."""
+
+    FORMAT = "format"
+    FORMAT_VERSION = "format_version"
+    NAME = "name"
+    VARIANT = "variant"
+    ARCHITECTURE = "architecture"
+    CONFIG = "config"  # ModelConfig fields
+    DTYPE = "dtype"  # activation/cache dtype: float32 or float16
+    QUANTIZATION = "quantization"  # null, or {method, bits, block_size, accuracy_level}
+    TOKENIZER = "tokenizer"  # file name
+    SPECIAL_TOKENS = "special_tokens"  # {bos, eos: [..], pad, fim: {prefix, suffix, middle}|null}
+    ADD_BOS = "add_bos"
+    CHAT_TEMPLATE = "chat_template"
+    GRAPH = "graph"  # {file, data, inputs: [...], outputs: [...], kv_layout}
+    SOURCE = "source"  # {kind, path, sha256}
+    FILES = "files"  # {name: {bytes, sha256}}
+    EXPORTER = "exporter"  # {version, seconds}

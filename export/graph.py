@@ -1,0 +1,192 @@
+"""Build the ONNX decoder for one variant, in onnxruntime's fast-path ops.
+
+The graph takes new tokens plus a preallocated KV buffer and returns the logits of the
+last position and the same buffer written in place (GroupQueryAttention shares past and
+present when both are bound to one OrtValue). One decoder block:
+
+    residual ──► SkipSimplifiedLayerNorm ──► QKV MatMul ──► GroupQueryAttention ──► O MatMul ─┐
+                                                             ▲ rotary, past/present KV        │
+    residual ◄────────────────────── SkipSimplifiedLayerNorm ◄───────────────────────────────┘
+                                      │ normed
+                                      ▼
+                        gate|up MatMul ──► Split ──► QuickGelu(gate, α=1) · up ──► down MatMul ──► next block
+
+Node names are path-like (``/model/layers.3/attn/qkv_proj/MatMul``) so profiles read well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+from ghostwright.export import contract
+from ghostwright.export.config import ModelConfig
+from ghostwright.export.quantize import BLOCK_SIZE, quantize_int4
+from ghostwright.export.reference import rope_angles
+from ghostwright.export.weights_writer import WeightsWriter
+
+OPSET = 21
+MS_DOMAIN = "com.microsoft"
+INT4_ACCURACY_LEVEL = 4  # MatMulNBits may quantize activations to int8 per block
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    name: str
+    dtype: np.dtype  # activations, KV cache and float weights
+    int4: bool  # linear layers as MatMulNBits
+
+
+VARIANT_SPECS = {
+    "fp32": VariantSpec("fp32", np.dtype(np.float32), int4=False),
+    "fp16": VariantSpec("fp16", np.dtype(np.float16), int4=False),
+    "int4": VariantSpec("int4", np.dtype(np.float32), int4=True),
+}
+
+
+class DecoderGraphBuilder:
+    def __init__(self, config: ModelConfig, variant: VariantSpec, weights: WeightsWriter,
+                 load_tensor: Callable[[str], np.ndarray]) -> None:
+        self.config = config
+        self.variant = variant
+        self.elem_type = helper.np_dtype_to_tensor_dtype(variant.dtype)
+        self.writer = weights
+        self.load = load_tensor
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[TensorProto] = []
+
+    # -- small helpers -------------------------------------------------------------
+    def _node(self, op: str, inputs: list[str], name: str, n_out: int = 1, domain: str = "",
+              outputs: list[str] | None = None, **attrs: object) -> list[str]:
+        outs = outputs or [f"{name}/output_{i}" for i in range(n_out)]
+        self.nodes.append(helper.make_node(op, inputs, outs, name=name, domain=domain or None, **attrs))
+        return outs
+
+    def _init(self, name: str, array: np.ndarray) -> str:
+        self.initializers.append(self.writer.tensor(name, array))
+        return name
+
+    def _float(self, array: np.ndarray) -> np.ndarray:
+        return array.astype(self.variant.dtype)
+
+    def _linear(self, path: str, x: str, weight: np.ndarray, bias: np.ndarray | None = None) -> str:
+        """y = x @ weight.T (+ bias); weight is (out_features, in_features)."""
+        n, k = weight.shape
+        if self.variant.int4:
+            q = quantize_int4(weight)
+            inputs = [
+                x,
+                self._init(f"{path}.qweight", q.packed),
+                self._init(f"{path}.scales", q.scales),
+                self._init(f"{path}.zero_points", q.zero_points),
+            ]
+            if bias is not None:
+                inputs += ["", self._init(f"{path}.bias", bias.astype(np.float32))]
+            return self._node("MatMulNBits", inputs, f"{path}/MatMulNBits", domain=MS_DOMAIN,
+                              K=k, N=n, bits=4, block_size=BLOCK_SIZE,
+                              accuracy_level=INT4_ACCURACY_LEVEL)[0]
+        out = self._node("MatMul", [x, self._init(f"{path}.weight", self._float(weight.T))], f"{path}/MatMul")[0]
+        if bias is not None:
+            out = self._node("Add", [out, self._init(f"{path}.bias", self._float(bias))], f"{path}/Add")[0]
+        return out
+
+    def _skip_norm(self, path: str, x: str, residual: str, weight: str) -> tuple[str, str]:
+        """(normed, x + residual) in one SkipSimplifiedLayerNormalization."""
+        normed, _, _, summed = self._node(
+            "SkipSimplifiedLayerNormalization", [x, residual, weight], f"{path}/SkipLayerNorm",
+            n_out=4, domain=MS_DOMAIN, epsilon=self.config.rms_norm_eps)
+        return normed, summed
+
+    # -- the model -------------------------------------------------------------------
+    def build(self) -> onnx.ModelProto:
+        c = self.config
+        embed = self.load("embed")
+        embed_name = self._init("model.embed_tokens.weight", self._float(embed))
+        x = self._node("Gather", [embed_name, contract.INPUT_IDS], "/model/embed_tokens/Gather")[0]
+        cos, sin = rope_angles(c, np.arange(c.max_position_embeddings))
+        cos_name = self._init("model.rotary.cos_cache", self._float(cos))
+        sin_name = self._init("model.rotary.sin_cache", self._float(sin))
+
+        residual: str | None = None
+        mlp_out: str | None = None
+        for i in range(c.num_layers):
+            p = f"/model/layers.{i}"
+            norm_w = self._init(f"model.layers.{i}.input_layernorm.weight", self._float(self.load(f"layers.{i}.attn_norm")))
+            if residual is None:  # first block: nothing to add yet
+                h = self._node("SimplifiedLayerNormalization", [x, norm_w], f"{p}/input_layernorm/LayerNorm",
+                               epsilon=c.rms_norm_eps, axis=-1, stash_type=1)[0]
+                residual = x
+            else:
+                h, residual = self._skip_norm(f"{p}/input_layernorm", mlp_out, residual, norm_w)  # type: ignore[arg-type]
+            attn = self._attention(i, h)
+            post_w = self._init(f"model.layers.{i}.post_attention_layernorm.weight", self._float(self.load(f"layers.{i}.mlp_norm")))
+            h, residual = self._skip_norm(f"{p}/post_attention_layernorm", attn, residual, post_w)
+            mlp_out = self._mlp(i, h)
+
+        final_w = self._init("model.norm.weight", self._float(self.load("norm")))
+        normed, _ = self._skip_norm("/model/norm", mlp_out, residual, final_w)  # type: ignore[arg-type]
+        # Only the last position's logits leave the graph: prefill never pays for the rest.
+        last = self._node("Slice", [normed, self._init("/model/last/starts", np.array([-1], np.int64)),
+                                    self._init("/model/last/ends", np.array([np.iinfo(np.int64).max], np.int64)),
+                                    self._init("/model/last/axes", np.array([1], np.int64))], "/model/last/Slice")[0]
+        head = embed if c.tie_word_embeddings else self.load("lm_head")
+        logits = self._linear("lm_head", last, head)
+        if self.variant.dtype != np.float32:
+            logits = self._node("Cast", [logits], "/lm_head/Cast", to=TensorProto.FLOAT)[0]
+        self._node("Identity", [logits], "/logits/Identity", outputs=[contract.LOGITS])
+        return self._model(cos_name, sin_name)
+
+    def _attention(self, i: int, h: str) -> str:
+        c = self.config
+        p = f"/model/layers.{i}/attn"
+        w = [self.load(f"layers.{i}.{t}") for t in ("q", "k", "v")]
+        bias = np.concatenate([self.load(f"layers.{i}.{t}_bias") for t in ("q", "k", "v")]) if c.attention_bias else None
+        qkv = self._linear(f"model.layers.{i}.attn.qkv_proj", h, np.concatenate(w, axis=0), bias)
+        attrs: dict[str, object] = dict(num_heads=c.num_heads, kv_num_heads=c.num_kv_heads, do_rotary=1,
+                                        rotary_interleaved=int(c.rope_interleaved))
+        if c.sliding_window:
+            attrs["local_window_size"] = c.sliding_window  # ORT counts the query itself, like HF
+        out, _, _ = self._node(
+            "GroupQueryAttention",
+            [qkv, "", "", contract.past_key(i), contract.past_value(i), contract.SEQLENS_K,
+             contract.TOTAL_SEQUENCE_LENGTH, "model.rotary.cos_cache", "model.rotary.sin_cache"],
+            f"{p}/GroupQueryAttention", domain=MS_DOMAIN,
+            outputs=[f"{p}/GroupQueryAttention/output_0", contract.present_key(i), contract.present_value(i)],
+            **attrs)
+        return self._linear(f"model.layers.{i}.attn.o_proj", out, self.load(f"layers.{i}.o"))
+
+    def _mlp(self, i: int, h: str) -> str:
+        p = f"model.layers.{i}.mlp"
+        gate_up = self._linear(f"{p}.gate_up_proj", h, np.concatenate(
+            [self.load(f"layers.{i}.gate"), self.load(f"layers.{i}.up")], axis=0))
+        gate, up = self._node("Split", [gate_up], f"/{p}/Split", n_out=2, axis=-1, num_outputs=2)
+        act = self._node("QuickGelu", [gate], f"/{p}/act/QuickGelu", domain=MS_DOMAIN, alpha=1.0)[0]  # SiLU
+        prod = self._node("Mul", [act, up], f"/{p}/Mul")[0]
+        return self._linear(f"{p}.down_proj", prod, self.load(f"layers.{i}.down"))
+
+    def _model(self, cos_name: str, sin_name: str) -> onnx.ModelProto:
+        c = self.config
+        kv_shape = ["batch", c.num_kv_heads, "cache_length", c.head_dim]
+        inputs = [
+            helper.make_tensor_value_info(contract.INPUT_IDS, TensorProto.INT64, ["batch", "sequence"]),
+            helper.make_tensor_value_info(contract.SEQLENS_K, TensorProto.INT32, ["batch"]),
+            helper.make_tensor_value_info(contract.TOTAL_SEQUENCE_LENGTH, TensorProto.INT32, []),
+        ]
+        outputs = [helper.make_tensor_value_info(contract.LOGITS, TensorProto.FLOAT, ["batch", 1, c.vocab_size])]
+        for i in range(c.num_layers):
+            for name in (contract.past_key(i), contract.past_value(i)):
+                inputs.append(helper.make_tensor_value_info(name, self.elem_type, kv_shape))
+            for name in (contract.present_key(i), contract.present_value(i)):
+                outputs.append(helper.make_tensor_value_info(name, self.elem_type, kv_shape))
+        graph = helper.make_graph(self.nodes, "ghostwright_decoder", inputs, outputs, self.initializers)
+        model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS_DOMAIN, 1)],
+            producer_name="ghostwright",
+        )
+        model.ir_version = 10
+        return model
