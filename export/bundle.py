@@ -69,7 +69,7 @@ def manifest_for(source: ModelSource, variant: str, name: str) -> dict[str, Any]
         Manifest.DTYPE: str(spec.dtype),
         Manifest.QUANTIZATION: (
             {"method": "MatMulNBits", "bits": 4, "block_size": BLOCK_SIZE,
-             "accuracy_level": INT4_ACCURACY_LEVEL, "zero_points": "float"}
+             "accuracy_level": INT4_ACCURACY_LEVEL, "zero_points": "uint4"}
             if spec.int4 else None
         ),
         Manifest.TOKENIZER: contract.TOKENIZER_FILE,

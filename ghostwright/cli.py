@@ -1,0 +1,201 @@
+"""The ``ghostwright`` command: the one place that wires export, inference and server."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ghostwright.errors import GhostwrightError
+from ghostwright.home import DEFAULT_MODEL, models_dir
+
+log = logging.getLogger("ghostwright")
+
+# What an editor sends with the cursor on the first line of the body, auto-indented.
+DEMO_PROMPT = '''# file: primes.py
+import math
+
+
+def is_prime(n: int) -> bool:
+    """Return True if n is a prime number."""
+    '''
+
+
+def _variants(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def cmd_model_pull(args: argparse.Namespace) -> int:
+    from ghostwright.export.models import pull_default
+
+    for path in pull_default(_variants(args.variants), force=args.force):
+        print(path)
+    return 0
+
+
+def cmd_model_export(args: argparse.Namespace) -> int:
+    from ghostwright.export.models import export_model
+
+    source = Path(args.source)
+    name = args.name or source.stem.lower()
+    for path in export_model(source, name, _variants(args.variants), force=args.force):
+        print(path)
+    return 0
+
+
+def cmd_model_list(args: argparse.Namespace) -> int:
+    from ghostwright.export.models import list_bundles
+
+    bundles = list_bundles()
+    if not bundles:
+        print(f"no models under {models_dir()}; run `ghostwright model pull`")
+    for b in bundles:
+        print(f"{b.name:32s} {b.variant:5s} {b.bytes / 1e6:8.1f} MB  {b.path}")
+    return 0
+
+
+def cmd_model_verify(args: argparse.Namespace) -> int:
+    from ghostwright.export.verify import verify_bundle
+
+    root = models_dir() / args.name
+    bundles = [root / args.variant] if args.variant else sorted(p.parent for p in root.glob("*/manifest.json"))
+    if not bundles:
+        raise GhostwrightError(f"no bundles under {root}")
+    for bundle in bundles:
+        report = verify_bundle(bundle, against_reference=not args.no_reference)
+        diff = "n/a" if report.max_abs_diff is None else f"{report.max_abs_diff:.2e}"
+        print(f"{bundle}: files ok; logits vs numpy reference: max |diff| {diff}, top-1 agree {report.top1_agree}")
+    return 0
+
+
+def _engine(args: argparse.Namespace):  # noqa: ANN202 - returns the inference engine
+    from ghostwright.inference import load_engine
+
+    return load_engine(Path(args.model_dir) if args.model_dir else models_dir() / args.model, device=args.device)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ghostwright.inference import GenerationRequest, Prompt, SamplingParams
+
+    text = Path(args.prompt_file).read_text(encoding="utf-8") if args.prompt_file != "-" else sys.stdin.read()
+    engine = _engine(args)
+    try:
+        prompt = engine.chat_prompt([{"role": "user", "content": text}]) if args.chat else Prompt.text(text)
+        request = GenerationRequest(prompt=prompt, max_tokens=args.max_tokens, tier=args.tier,
+                                    sampling=SamplingParams(temperature=args.temperature, seed=args.seed),
+                                    stop=args.stop or [])
+        for chunk in engine.generate(request):
+            sys.stdout.write(chunk.text)
+            sys.stdout.flush()
+            if chunk.done:
+                if chunk.error:
+                    raise GhostwrightError(chunk.error)
+                if args.json:
+                    stats = dict(vars(chunk.stats), finish=chunk.finish.value if chunk.finish else None)
+                    print("\n" + json.dumps(stats))
+    finally:
+        engine.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Prepare the default model and show a real completion: the README's first command."""
+    from ghostwright.export.models import pull_default
+    from ghostwright.inference import GenerationRequest, Prompt
+
+    pull_default()
+    engine = _engine(args)
+    try:
+        print("--- prompt ---\n" + DEMO_PROMPT + "--- completion (default model, greedy) ---")
+        request = GenerationRequest(prompt=Prompt.text(DEMO_PROMPT), max_tokens=96, stop=["\n\n\n", "\ndef ", "\nclass ", "```"])
+        for chunk in engine.generate(request):
+            sys.stdout.write(chunk.text)
+            sys.stdout.flush()
+            if chunk.done and chunk.stats:
+                s = chunk.stats
+                print(f"\n--- {s.generated_tokens} tokens, tier {s.tier}, prefill {s.prefill_s * 1e3:.0f} ms, "
+                      f"decode {s.decode_tokens_per_s:.0f} tokens/s ---")
+    finally:
+        engine.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ghostwright.server.main import serve
+
+    return serve(args)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from ghostwright.server.telemetry import print_stats
+
+    return print_stats()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ghostwright", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    model = sub.add_parser("model", help="manage model bundles").add_subparsers(dest="model_command", required=True)
+    p = model.add_parser("pull", help="fetch and export the default model (SmolLM2-135M-Instruct)")
+    p.add_argument("--variants", default="fp32,fp16,int4")
+    p.add_argument("--force", action="store_true", help="re-export even if up to date")
+    p.set_defaults(func=cmd_model_pull)
+    p = model.add_parser("export", help="export a GGUF file or a Hugging Face folder")
+    p.add_argument("source")
+    p.add_argument("--name", help="bundle name (default: the source's name)")
+    p.add_argument("--variants", default="fp32,int4")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_model_export)
+    model.add_parser("list", help="list exported bundles").set_defaults(func=cmd_model_list)
+    p = model.add_parser("verify", help="check a bundle's files and its logits against the numpy reference")
+    p.add_argument("name", nargs="?", default=DEFAULT_MODEL)
+    p.add_argument("--variant")
+    p.add_argument("--no-reference", action="store_true", help="only check files and run the graph")
+    p.set_defaults(func=cmd_model_verify)
+
+    def engine_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", default=DEFAULT_MODEL, help="model name under $GHOSTWRIGHT_HOME/models")
+        p.add_argument("--model-dir", help="a bundle or model directory (overrides --model)")
+        p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    p = sub.add_parser("generate", help="stream a completion for a prompt file")
+    p.add_argument("--prompt-file", required=True, help="a file, or - for stdin")
+    p.add_argument("--max-tokens", type=int, default=128)
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--stop", action="append", help="a stop string (repeatable)")
+    p.add_argument("--tier", default="auto", choices=["auto", "full", "mini"])
+    p.add_argument("--chat", action="store_true", help="wrap the prompt as a user chat message")
+    p.add_argument("--json", action="store_true", help="end with a JSON line of stats")
+    engine_options(p)
+    p.set_defaults(func=cmd_generate)
+    p = sub.add_parser("demo", help="prepare the default model and print a real completion")
+    engine_options(p)
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("serve", help="run the language server (stdio by default)")
+    p.add_argument("--tcp", type=int, metavar="PORT", help="listen on 127.0.0.1:PORT instead of stdio")
+    engine_options(p)
+    p.set_defaults(func=cmd_serve)
+    sub.add_parser("stats", help="acceptance and latency from the local stats file").set_defaults(func=cmd_stats)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except GhostwrightError as exc:
+        print(f"ghostwright: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The one seam between the server and whatever generates text.
+
+Small on purpose: a local ONNX engine implements it today, and a remote backend (an
+OpenAI-compatible server) can implement it later without the server noticing.
+
+    engine = load_engine(bundle_dir)
+    for chunk in engine.generate(GenerationRequest(prompt=Prompt.text("def f("), max_tokens=32)):
+        print(chunk.text, end="")
+    # the last chunk has done=True, finish and stats
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from typing import Protocol, Union
+
+
+class Priority(IntEnum):
+    """Lower runs first. Inline completion is what the user is waiting on."""
+
+    INLINE = 0
+    INTERACTIVE = 1  # code actions, ask
+    BACKGROUND = 2  # hover explanations, prefetch
+
+
+class FinishReason(str, Enum):
+    EOS = "eos"
+    STOP = "stop"  # a stop string matched
+    LENGTH = "length"  # max_tokens reached
+    DEADLINE = "deadline"
+    CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"  # a newer request for the same document replaced it
+    ERROR = "error"
+
+
+class CancelToken:
+    """Thread-safe flag a caller sets to stop a request within one decode step."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+# A prompt is a list of segments: text (tokenized with special-token strings treated as
+# plain text, so code that contains "<|im_end|>" cannot inject control tokens) or token ids.
+Segment = Union[str, int]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    segments: tuple[Segment, ...]
+
+    @staticmethod
+    def text(text: str) -> Prompt:
+        return Prompt((text,))
+
+    @staticmethod
+    def tokens(ids: list[int]) -> Prompt:
+        return Prompt(tuple(ids))
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 0.0  # 0 = greedy
+    top_p: float = 1.0
+    top_k: int = 0  # 0 = no limit
+    seed: int | None = None
+
+
+@dataclass
+class GenerationRequest:
+    prompt: Prompt
+    max_tokens: int = 128
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    stop: list[str] = field(default_factory=list)  # never part of the output
+    deadline: float | None = None  # time.monotonic() by which to give up
+    cancel: CancelToken = field(default_factory=CancelToken)
+    priority: Priority = Priority.INLINE
+    session_key: str | None = None  # e.g. a document URI: a newer request with the same key supersedes
+    tier: str = "auto"  # auto | full | mini
+    request_id: str | None = None  # for logs
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    reused_tokens: int = 0  # served from the cached prefix
+    prefilled_tokens: int = 0
+    generated_tokens: int = 0
+    queue_s: float = 0.0
+    prefill_s: float = 0.0
+    decode_s: float = 0.0
+    tier: str = ""
+    route_reason: str = ""
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        return self.generated_tokens / self.decode_s if self.decode_s > 0 else 0.0
+
+
+@dataclass
+class Chunk:
+    text: str
+    done: bool = False
+    finish: FinishReason | None = None
+    stats: GenerationStats | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    tiers: tuple[str, ...]  # e.g. ("full", "mini")
+    device: str  # cpu | cuda
+    context_length: int  # tokens one request may hold (prompt + output)
+    fim: bool  # the model has fill-in-the-middle tokens
+    fim_tokens: tuple[int, int, int] | None  # prefix, suffix, middle ids
+    chat_template: bool  # chat prompts are understood
+    eos_text: tuple[str, ...] = ()
+
+
+class Engine(Protocol):
+    def generate(self, request: GenerationRequest) -> Iterator[Chunk]:
+        """Yield text chunks as they decode; the last has ``done=True``."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def chat_prompt(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> Prompt:
+        """The model's chat format for ``[{"role": ..., "content": ...}]``."""
+        ...
+
+    def info(self) -> ModelInfo: ...
+
+    def stats(self) -> dict[str, object]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,278 @@
+"""The local engine: one worker thread that owns the sessions and runs requests step by step.
+
+Each request is a generator of steps (a prefill chunk, or one decoded token). Between
+steps the worker picks the most urgent request, so an inline completion typed now runs
+ahead of a hover explanation that started earlier, and cancellation, deadlines and
+superseding take effect within one step.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ghostwright.errors import RequestError
+from ghostwright.inference.api import (
+    Chunk,
+    FinishReason,
+    GenerationRequest,
+    GenerationStats,
+    ModelInfo,
+    Prompt,
+)
+from ghostwright.inference.chat import chat_prompt
+from ghostwright.inference.decoder import Decoder
+from ghostwright.inference.kv_cache import SlotPool
+from ghostwright.inference.manifest import BundleManifest
+from ghostwright.inference.router import Router
+from ghostwright.inference.sampling import Sampler
+from ghostwright.inference.text_stream import TextStream
+from ghostwright.inference.tokenization import TextTokenizer
+
+log = logging.getLogger(__name__)
+
+PREFILL_CHUNK = 512  # tokens per prefill step: bounds the latency of cancellation
+
+
+@dataclass
+class Tier:
+    name: str  # full | mini
+    decoder: Decoder
+    pool: SlotPool
+
+
+@dataclass
+class _Job:
+    request: GenerationRequest
+    seq: int
+    submitted: float
+    out: queue.Queue[Chunk] = field(default_factory=queue.Queue)
+    stats: GenerationStats = field(default_factory=GenerationStats)
+    superseded: bool = False
+    finished: bool = False
+    steps: Iterator[None] | None = None
+
+
+class OnnxEngine:
+    def __init__(self, tiers: dict[str, Tier], tokenizer: TextTokenizer, manifest: BundleManifest,
+                 router: Router) -> None:
+        self.tiers = tiers
+        self.tokenizer = tokenizer
+        self.manifest = manifest
+        self.router = router
+        self._eos = set(manifest.eos_ids)
+        self._jobs: list[_Job] = []
+        self._cond = threading.Condition()
+        self._seq = itertools.count()
+        self._closed = False
+        self._finished: dict[str, int] = {}
+        self._worker = threading.Thread(target=self._run, name="ghostwright-engine", daemon=True)
+        self._worker.start()
+
+    # -- the Engine protocol ---------------------------------------------------------
+    def generate(self, request: GenerationRequest) -> Iterator[Chunk]:
+        job = self._submit(request)
+        try:
+            while True:
+                chunk = job.out.get()
+                yield chunk
+                if chunk.done:
+                    return
+        finally:
+            if not job.finished:  # the consumer stopped listening
+                request.cancel.cancel()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode_text(text))
+
+    def chat_prompt(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> Prompt:
+        return chat_prompt(self.manifest.chat_template, self._token_id("<|im_start|>"),
+                           self._token_id("<|im_end|>"), messages, add_generation_prompt)
+
+    def info(self) -> ModelInfo:
+        fim = self.manifest.special_tokens.get("fim")
+        first = next(iter(self.tiers.values()))
+        return ModelInfo(
+            name=self.manifest.name,
+            tiers=tuple(self.tiers),
+            device=first.decoder.device,
+            context_length=min(t.pool.capacity for t in self.tiers.values()),
+            fim=bool(fim),
+            fim_tokens=(fim["prefix"], fim["suffix"], fim["middle"]) if fim else None,
+            chat_template=bool(self.manifest.chat_template),
+        )
+
+    def stats(self) -> dict[str, object]:
+        with self._cond:
+            active = len(self._jobs)
+            finished = dict(self._finished)
+        return {
+            "active_requests": active,
+            "finished": finished,
+            "router": self.router.snapshot(),
+            "tiers": {name: {"variant": t.decoder.manifest.variant, "device": t.decoder.device,
+                             "slots": len(t.pool.slots), "max_slots": t.pool.max_slots,
+                             "cache_tokens": t.pool.capacity}
+                      for name, t in self.tiers.items()},
+        }
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            for job in self._jobs:
+                job.request.cancel.cancel()
+            self._cond.notify_all()
+        self._worker.join(timeout=5)
+
+    # -- submission --------------------------------------------------------------------
+    def _token_id(self, token: str) -> int | None:
+        ids = self.tokenizer._tok.token_to_id(token)  # noqa: SLF001 - a lookup, not tokenization
+        return ids
+
+    def _submit(self, request: GenerationRequest) -> _Job:
+        if request.max_tokens < 1:
+            raise RequestError(f"max_tokens must be at least 1, got {request.max_tokens}")
+        if request.sampling.temperature < 0 or not 0 < request.sampling.top_p <= 1:
+            raise RequestError("temperature must be >= 0 and top_p in (0, 1]")
+        job = _Job(request=request, seq=next(self._seq), submitted=time.monotonic())
+        job.steps = self._steps(job)
+        with self._cond:
+            if self._closed:
+                raise RequestError("the engine is closed")
+            if request.session_key is not None:
+                for other in self._jobs:
+                    if other.request.session_key == request.session_key and other.request.priority == request.priority:
+                        other.superseded = True
+            self._jobs.append(job)
+            self._cond.notify()
+        return job
+
+    # -- the worker --------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs and not self._closed:
+                    self._cond.wait()
+                if self._closed and not self._jobs:
+                    return
+                job = min(self._jobs, key=lambda j: (j.request.priority, j.seq))
+            try:
+                next(job.steps)  # type: ignore[arg-type]
+                continue
+            except StopIteration:
+                pass
+            except Exception as exc:  # a failing request must not kill the worker
+                log.exception("request %s failed", job.request.request_id)
+                self._finish(job, FinishReason.ERROR, error=str(exc))
+            with self._cond:
+                self._jobs.remove(job)
+
+    def _aborted(self, job: _Job) -> FinishReason | None:
+        if job.superseded:
+            return FinishReason.SUPERSEDED
+        if job.request.cancel.cancelled or self._closed:
+            return FinishReason.CANCELLED
+        if job.request.deadline is not None and time.monotonic() > job.request.deadline:
+            return FinishReason.DEADLINE
+        return None
+
+    def _finish(self, job: _Job, reason: FinishReason, text: str = "", error: str | None = None) -> None:
+        if job.finished:
+            return
+        job.finished = True
+        job.out.put(Chunk(text=text, done=True, finish=reason, stats=job.stats, error=error))
+        with self._cond:
+            self._finished[reason.value] = self._finished.get(reason.value, 0) + 1
+        s = job.stats
+        log.info("request %s %s tier=%s (%s) prompt=%d reused=%d prefilled=%d generated=%d "
+                 "queue=%.1fms prefill=%.1fms decode=%.1fms", job.request.request_id, reason.value,
+                 s.tier, s.route_reason, s.prompt_tokens, s.reused_tokens, s.prefilled_tokens,
+                 s.generated_tokens, s.queue_s * 1e3, s.prefill_s * 1e3, s.decode_s * 1e3)
+
+    def _steps(self, job: _Job) -> Iterator[None]:
+        """The whole life of one request, suspended at each yield."""
+        request, stats = job.request, job.stats
+        try:
+            ids = self.tokenizer.encode(request.prompt)
+        except ValueError as exc:
+            self._finish(job, FinishReason.ERROR, error=str(exc))
+            return
+        if not ids:
+            self._finish(job, FinishReason.ERROR, error="the prompt is empty")
+            return
+        stats.prompt_tokens = len(ids)
+        now = time.monotonic()
+        tier_name, stats.route_reason = self.router.choose(request, len(ids), now - job.submitted, now)
+        tier = self.tiers[tier_name]
+        stats.tier = tier_name
+        if len(ids) >= tier.pool.capacity:
+            self._finish(job, FinishReason.ERROR,
+                         error=f"the prompt has {len(ids)} tokens; the cache holds {tier.pool.capacity}")
+            return
+        while (acquired := tier.pool.acquire(ids)) is None:  # every slot busy with suspended requests
+            if (reason := self._aborted(job)) is not None:
+                self._finish(job, reason)
+                return
+            yield
+        slot, reuse = acquired
+        try:
+            yield from self._generate_in_slot(job, tier, slot, ids, reuse)
+        finally:
+            tier.pool.release(slot)
+            if job.finished:
+                self.router.record(tier_name, stats)
+
+    def _generate_in_slot(self, job: _Job, tier: Tier, slot, ids: list[int], reuse: int) -> Iterator[None]:  # noqa: ANN001
+        request, stats, decoder = job.request, job.stats, tier.decoder
+        stats.queue_s = time.monotonic() - job.submitted
+        stats.reused_tokens, stats.prefilled_tokens = reuse, len(ids) - reuse
+        max_new = min(request.max_tokens, slot.cache.capacity - len(ids))
+        # Prefill: feed the prompt after the reused prefix, a chunk per step.
+        started = time.monotonic()
+        position = reuse
+        while True:
+            if (reason := self._aborted(job)) is not None:
+                self._finish(job, reason)
+                return
+            chunk = ids[position : position + PREFILL_CHUNK]
+            logits = decoder.forward(slot.cache, chunk, position)
+            slot.tokens.extend(chunk)
+            position += len(chunk)
+            if position >= len(ids):
+                break
+            yield
+        stats.prefill_s = time.monotonic() - started
+        # Decode: sample, stream what is safe to show, feed the token back.
+        stream = TextStream(self.tokenizer.decode, request.stop)
+        sampler = Sampler(request.sampling)
+        started = time.monotonic()
+        while True:
+            token = sampler(logits)
+            if token in self._eos:
+                stats.decode_s = time.monotonic() - started
+                self._finish(job, FinishReason.EOS, stream.finish())
+                return
+            stats.generated_tokens += 1
+            text = stream.push(token)
+            if stream.stopped:
+                stats.decode_s = time.monotonic() - started
+                self._finish(job, FinishReason.STOP, text)
+                return
+            if text:
+                job.out.put(Chunk(text=text))
+            if stats.generated_tokens >= max_new:
+                stats.decode_s = time.monotonic() - started
+                self._finish(job, FinishReason.LENGTH, stream.finish())
+                return
+            yield
+            if (reason := self._aborted(job)) is not None:
+                stats.decode_s = time.monotonic() - started
+                self._finish(job, reason, "" if reason != FinishReason.DEADLINE else stream.finish())
+                return
+            logits = decoder.forward(slot.cache, [token], len(slot.tokens))
+            slot.tokens.append(token)

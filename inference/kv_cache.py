@@ -1,0 +1,89 @@
+"""Preallocated KV buffers that the graph writes in place, and the slots that hold them.
+
+A slot remembers which token ids its buffers hold. A new request takes the slot with
+the longest common prefix, rewinds to it and prefills only the rest: one typed
+character costs a few tokens of prefill, not the whole prompt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnxruntime as ort
+
+
+@dataclass
+class KVCache:
+    keys: list[ort.OrtValue]  # per layer: (1, kv_heads, capacity, head_dim)
+    values: list[ort.OrtValue]
+    capacity: int  # tokens the buffers hold
+
+    @staticmethod
+    def allocate(layers: int, kv_heads: int, head_dim: int, capacity: int, dtype: np.dtype,
+                 device: str) -> KVCache:
+        shape = (1, kv_heads, capacity, head_dim)
+
+        def buffer() -> ort.OrtValue:
+            if device == "cuda":
+                return ort.OrtValue.ortvalue_from_shape_and_type(shape, dtype, "cuda", 0)
+            return ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, dtype=dtype))
+
+        return KVCache([buffer() for _ in range(layers)], [buffer() for _ in range(layers)], capacity)
+
+    @staticmethod
+    def nbytes(layers: int, kv_heads: int, head_dim: int, capacity: int, dtype: np.dtype) -> int:
+        return 2 * layers * kv_heads * capacity * head_dim * np.dtype(dtype).itemsize
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    x = np.asarray(a[:n])
+    y = np.asarray(b[:n])
+    diff = np.flatnonzero(x != y)
+    return int(diff[0]) if diff.size else n
+
+
+@dataclass
+class Slot:
+    index: int
+    cache: KVCache
+    tokens: list[int] = field(default_factory=list)  # ids whose K/V are in the buffers, in order
+    last_used: float = 0.0
+    busy: bool = False
+
+
+class SlotPool:
+    """Up to ``max_slots`` caches, created on demand, reused by longest prefix, else LRU."""
+
+    def __init__(self, allocate: Callable[[], KVCache], max_slots: int, capacity: int) -> None:
+        self._allocate = allocate
+        self.max_slots = max_slots
+        self.capacity = capacity  # tokens each slot holds
+        self.slots: list[Slot] = []
+
+    def acquire(self, prompt: list[int]) -> tuple[Slot, int] | None:
+        """A free slot and how many leading prompt tokens it already holds; None if all busy."""
+        free = [s for s in self.slots if not s.busy]
+        best = max(free, key=lambda s: (common_prefix(s.tokens, prompt), -s.last_used), default=None)
+        reuse = common_prefix(best.tokens, prompt) if best else 0
+        if (best is None or reuse == 0) and len(self.slots) < self.max_slots:
+            best, reuse = Slot(len(self.slots), self._allocate()), 0
+            self.slots.append(best)
+        elif best is not None and reuse == 0:
+            best = min(free, key=lambda s: s.last_used)  # least recently used
+        if best is None:
+            return None
+        best.busy = True
+        # At least one token must run through the model to produce logits.
+        reuse = min(reuse, len(prompt) - 1)
+        del best.tokens[reuse:]
+        return best, reuse
+
+    def release(self, slot: Slot) -> None:
+        slot.busy = False
+        slot.last_used = time.monotonic()

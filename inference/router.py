@@ -1,0 +1,88 @@
+"""Choose the tier for a request: "full" by default, "mini" when full would be too slow
+or its token budget is nearly spent (the Codex-Mini rule).
+
+The router learns each tier's speed from the requests it serves (moving averages of
+prefill and decode seconds per token) and its queue, so the decision follows the machine
+it runs on rather than constants.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from ghostwright.inference.api import GenerationRequest, GenerationStats, Priority
+
+BUDGET_SWITCH_FRACTION = 0.9  # past this share of the full tier's token budget, use mini
+
+
+@dataclass
+class TierSpeed:
+    prefill_s_per_token: float = 0.002
+    decode_s_per_token: float = 0.02
+    samples: int = 0
+
+    def update(self, stats: GenerationStats, alpha: float = 0.3) -> None:
+        if stats.prefilled_tokens:
+            rate = stats.prefill_s / stats.prefilled_tokens
+            self.prefill_s_per_token += alpha * (rate - self.prefill_s_per_token)
+        if stats.generated_tokens > 1:
+            rate = stats.decode_s / stats.generated_tokens
+            self.decode_s_per_token += alpha * (rate - self.decode_s_per_token)
+        self.samples += 1
+
+
+@dataclass
+class Router:
+    tiers: tuple[str, ...]  # available, e.g. ("full", "mini") or ("full",)
+    full_token_budget: int | None = None  # tokens (prompt + output) the full tier may process
+    spent_full_tokens: int = 0
+    speeds: dict[str, TierSpeed] = field(default_factory=dict)
+    decisions: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        for tier in self.tiers:
+            self.speeds.setdefault(tier, TierSpeed())
+
+    def choose(self, request: GenerationRequest, new_prompt_tokens: int, queued_s: float,
+               now: float) -> tuple[str, str]:
+        """(tier, reason)."""
+        with self._lock:
+            tier, reason = self._choose(request, new_prompt_tokens, queued_s, now)
+            key = f"{tier}:{reason}"
+            self.decisions[key] = self.decisions.get(key, 0) + 1
+            return tier, reason
+
+    def _choose(self, request: GenerationRequest, new_tokens: int, queued_s: float, now: float) -> tuple[str, str]:
+        if request.tier in self.tiers:
+            return request.tier, "requested"
+        if "mini" not in self.tiers:
+            return self.tiers[0], "only tier"
+        if self.full_token_budget and self.spent_full_tokens >= BUDGET_SWITCH_FRACTION * self.full_token_budget:
+            return "mini", "full budget 90% spent"
+        if request.priority == Priority.INLINE and request.deadline is not None:
+            speed = self.speeds["full"]
+            estimate = (queued_s + new_tokens * speed.prefill_s_per_token
+                        + request.max_tokens * speed.decode_s_per_token)
+            if now + estimate > request.deadline:
+                return "mini", f"full would take ~{estimate * 1000:.0f} ms, past the deadline"
+        return "full", "default"
+
+    def record(self, tier: str, stats: GenerationStats) -> None:
+        with self._lock:
+            self.speeds[tier].update(stats)
+            if tier == "full":
+                self.spent_full_tokens += stats.prefilled_tokens + stats.generated_tokens
+
+    def snapshot(self) -> dict[str, object]:
+        with self._lock:
+            return {
+                "tiers": list(self.tiers),
+                "full_token_budget": self.full_token_budget,
+                "spent_full_tokens": self.spent_full_tokens,
+                "decisions": dict(self.decisions),
+                "speeds": {t: {"prefill_ms_per_token": round(s.prefill_s_per_token * 1e3, 3),
+                               "decode_ms_per_token": round(s.decode_s_per_token * 1e3, 3)}
+                           for t, s in self.speeds.items()},
+            }

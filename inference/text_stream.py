@@ -1,0 +1,59 @@
+"""Turn a stream of token ids into a stream of text that is safe to show.
+
+Two things are held back until they resolve: bytes of a UTF-8 character split across
+tokens (the decoder shows them as U+FFFD), and a tail that could be the start of a stop
+string. A stop string is cut with everything after it, even when it spans tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+REPLACEMENT = "\ufffd"
+
+
+class TextStream:
+    def __init__(self, decode: Callable[[list[int]], str], stop: list[str]) -> None:
+        self._decode = decode
+        self._stop = [s for s in stop if s]
+        self._ids: list[int] = []
+        self._emitted = 0  # characters of the decoded text already handed out
+        self.stopped = False
+
+    def push(self, token_id: int) -> str:
+        """Add one token; return the text that became safe to show (maybe "")."""
+        self._ids.append(token_id)
+        text = self._decode(self._ids)
+        if text.endswith(REPLACEMENT):  # an incomplete UTF-8 sequence: wait for more bytes
+            return ""
+        return self._release(text, final=False)
+
+    def finish(self) -> str:
+        """The rest of the text at the end of generation (held-back stop prefixes included)."""
+        if self.stopped:
+            return ""
+        text = self._decode(self._ids).rstrip(REPLACEMENT)
+        return self._release(text, final=True)
+
+    def _release(self, text: str, final: bool) -> str:
+        pending = text[self._emitted :]
+        # A complete stop string anywhere in what we have not shown ends generation.
+        cut = min((i for i in (pending.find(s) for s in self._stop) if i >= 0), default=-1)
+        if cut >= 0:
+            self.stopped = True
+            self._emitted += cut
+            return pending[:cut]
+        if not final:
+            pending = pending[: len(pending) - self._held_back(pending)]
+        self._emitted += len(pending)
+        return pending
+
+    def _held_back(self, pending: str) -> int:
+        """Length of the longest tail of ``pending`` that begins some stop string."""
+        longest = 0
+        for stop in self._stop:
+            for n in range(min(len(stop) - 1, len(pending)), longest, -1):
+                if pending.endswith(stop[:n]):
+                    longest = n
+                    break
+        return longest

@@ -1,0 +1,48 @@
+"""Tokenizer wrapper: prompts from segments, and text from tokens as they stream.
+
+User text is encoded with special-token strings treated as plain text, so a file that
+contains "<|im_end|>" cannot end a chat turn; control tokens enter only as ids.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from ghostwright.errors import BundleError
+from ghostwright.inference.api import Prompt
+
+
+class TextTokenizer:
+    def __init__(self, path: Path, vocab_rows: int, bos: int | None, add_bos: bool) -> None:
+        try:
+            self._tok = Tokenizer.from_file(str(path))
+        except Exception as exc:
+            raise BundleError(f"{path}: unreadable tokenizer ({exc})") from exc
+        size = self._tok.get_vocab_size(with_added_tokens=True)
+        if size > vocab_rows:
+            raise BundleError(f"{path}: {size} tokens but the model's embedding has {vocab_rows} rows")
+        self._tok.encode_special_tokens = True
+        self.bos = bos if add_bos else None
+        self.vocab_size = size
+
+    def encode_text(self, text: str) -> list[int]:
+        return self._tok.encode(text, add_special_tokens=False).ids if text else []
+
+    def encode(self, prompt: Prompt) -> list[int]:
+        ids: list[int] = [self.bos] if self.bos is not None else []
+        for segment in prompt.segments:
+            if isinstance(segment, int):
+                if not 0 <= segment < self.vocab_size:
+                    raise ValueError(f"token id {segment} is outside the vocabulary")
+                ids.append(segment)
+            else:
+                ids.extend(self.encode_text(segment))
+        return ids
+
+    def decode(self, ids: list[int]) -> str:
+        return self._tok.decode(ids, skip_special_tokens=True)
+
+    def token_text(self, token_id: int) -> str:
+        return self._tok.id_to_token(token_id) or ""

@@ -1,0 +1,1 @@
+"""The LSP server: handlers in ``features/``, the context engine in ``context/``."""
