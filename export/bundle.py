@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def validate_tokenizer(source: ModelSource) -> Tokenizer:
     """The tokenizer must fit the embedding table, and the special ids must exist."""
-    origin = source.provenance.get("path", source.name)
+    origin = source.tokenizer_origin or source.provenance.get("path", source.name)
     tokenizer = Tokenizer.from_str(source.tokenizer_json)
     size = tokenizer.get_vocab_size(with_added_tokens=True)
     rows = source.config.vocab_size

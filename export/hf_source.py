@@ -110,6 +110,14 @@ def read_hf_folder(folder: Path) -> ModelSource:
             if canonical is not None:
                 where[canonical] = (st, name)
 
+    if "embed" in where:
+        st, original = where["embed"]
+        rows = st.shape(original)[0]
+        if rows != config.vocab_size:
+            raise ModelSourceError(
+                f"{folder / 'config.json'}: vocab_size is {config.vocab_size} but {original} has {rows} rows"
+            )
+
     def load_tensor(name: str) -> np.ndarray:
         if name not in where:
             raise ModelSourceError(f"{folder}: missing tensor for {name}")
@@ -135,6 +143,7 @@ def read_hf_folder(folder: Path) -> ModelSource:
         chat_template=tok_cfg.get("chat_template") if isinstance(tok_cfg.get("chat_template"), str) else None,
         provenance={"kind": "hf", "path": str(folder.resolve()), "sha256": sha256_of_files(files)},
         name=folder.name,
+        tokenizer_origin=str(tokenizer_path),
     )
     missing = [n for n in source.required_tensors() if n not in where]
     if missing:

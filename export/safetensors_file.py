@@ -46,6 +46,9 @@ class SafetensorsFile:
     def names(self) -> list[str]:
         return list(self._entries)
 
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self._entries[name]["shape"])
+
     def load(self, name: str) -> np.ndarray:
         entry = self._entries[name]
         begin, end = entry["data_offsets"]

@@ -47,6 +47,7 @@ class ModelSource:
     chat_template: str | None
     provenance: dict[str, str] = field(default_factory=dict)  # kind, path, sha256
     name: str = "model"
+    tokenizer_origin: str = ""  # the file the vocabulary came from, for error messages
 
     def required_tensors(self) -> list[str]:
         names = ["embed", "norm"]

@@ -55,7 +55,7 @@ class Decoder:
         binding.bind_cpu_input(contract.SEQLENS_K, np.asarray([total - 1], dtype=np.int32))
         binding.bind_cpu_input(contract.TOTAL_SEQUENCE_LENGTH, np.asarray(total, dtype=np.int32))
         self.session.run_with_iobinding(binding)
-        return self._logits.numpy()[0, 0]
+        return self._logits.numpy()[0, 0].copy()  # the buffer is rewritten by the next step
 
     def forget(self, cache: KVCache) -> None:
         self._bindings.pop(id(cache), None)

@@ -163,7 +163,7 @@ def write_gguf(path: Path, spec: TinySpec, tokenizer: Tokenizer | None = None, q
             gguf_name = names[name]
         quant = getattr(gguf.GGMLQuantizationType, qtype)
         if array.ndim == 2 and quant != gguf.GGMLQuantizationType.F32:
-            writer.add_tensor(gguf_name, gguf.quants.quantize(array, quant), raw_shape=array.shape, raw_dtype=quant)
+            writer.add_tensor(gguf_name, gguf.quants.quantize(array, quant), raw_dtype=quant)
         else:
             writer.add_tensor(gguf_name, array)
     writer.write_header_to_file()
