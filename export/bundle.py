@@ -22,7 +22,7 @@ from ghostwright import __version__
 from ghostwright.errors import ModelSourceError
 from ghostwright.export import contract
 from ghostwright.export.contract import Manifest
-from ghostwright.export.graph import INT4_ACCURACY_LEVEL, VARIANT_SPECS, DecoderGraphBuilder
+from ghostwright.export.graph import VARIANT_SPECS, DecoderGraphBuilder
 from ghostwright.export.quantize import BLOCK_SIZE
 from ghostwright.export.source import ModelSource, sha256_of
 from ghostwright.export.weights_writer import WeightsWriter
@@ -68,8 +68,8 @@ def manifest_for(source: ModelSource, variant: str, name: str) -> dict[str, Any]
         Manifest.CONFIG: c.to_json(),
         Manifest.DTYPE: str(spec.dtype),
         Manifest.QUANTIZATION: (
-            {"method": "MatMulNBits", "bits": 4, "block_size": BLOCK_SIZE,
-             "accuracy_level": INT4_ACCURACY_LEVEL, "zero_points": "uint4"}
+            {"method": "MatMulNBits", "bits": 4, "head_bits": spec.head_bits, "block_size": BLOCK_SIZE,
+             "accuracy_level": spec.accuracy_level, "zero_points": "uint"}
             if spec.int4 else None
         ),
         Manifest.TOKENIZER: contract.TOKENIZER_FILE,

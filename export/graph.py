@@ -25,7 +25,7 @@ from onnx import TensorProto, helper
 
 from ghostwright.export import contract
 from ghostwright.export.config import ModelConfig
-from ghostwright.export.quantize import BLOCK_SIZE, quantize_int4
+from ghostwright.export.quantize import BLOCK_SIZE, quantize
 from ghostwright.export.reference import rope_angles
 from ghostwright.export.weights_writer import WeightsWriter
 
@@ -39,12 +39,14 @@ class VariantSpec:
     name: str
     dtype: np.dtype  # activations, KV cache and float weights
     int4: bool  # linear layers as MatMulNBits
+    head_bits: int = 4  # the output head's bits when int4 (it decides every token: 8 keeps it faithful)
+    accuracy_level: int = INT4_ACCURACY_LEVEL
 
 
 VARIANT_SPECS = {
     "fp32": VariantSpec("fp32", np.dtype(np.float32), int4=False),
     "fp16": VariantSpec("fp16", np.dtype(np.float16), int4=False),
-    "int4": VariantSpec("int4", np.dtype(np.float32), int4=True),
+    "int4": VariantSpec("int4", np.dtype(np.float32), int4=True, head_bits=8),
 }
 
 
@@ -73,11 +75,12 @@ class DecoderGraphBuilder:
     def _float(self, array: np.ndarray) -> np.ndarray:
         return array.astype(self.variant.dtype)
 
-    def _linear(self, path: str, x: str, weight: np.ndarray, bias: np.ndarray | None = None) -> str:
+    def _linear(self, path: str, x: str, weight: np.ndarray, bias: np.ndarray | None = None,
+                bits: int = 4) -> str:
         """y = x @ weight.T (+ bias); weight is (out_features, in_features)."""
         n, k = weight.shape
         if self.variant.int4:
-            q = quantize_int4(weight)
+            q = quantize(weight, bits)
             inputs = [
                 x,
                 self._init(f"{path}.qweight", q.packed),
@@ -87,8 +90,8 @@ class DecoderGraphBuilder:
             if bias is not None:
                 inputs += ["", self._init(f"{path}.bias", bias.astype(np.float32))]
             return self._node("MatMulNBits", inputs, f"{path}/MatMulNBits", domain=MS_DOMAIN,
-                              K=k, N=n, bits=4, block_size=BLOCK_SIZE,
-                              accuracy_level=INT4_ACCURACY_LEVEL)[0]
+                              K=k, N=n, bits=bits, block_size=BLOCK_SIZE,
+                              accuracy_level=self.variant.accuracy_level)[0]
         out = self._node("MatMul", [x, self._init(f"{path}.weight", self._float(weight.T))], f"{path}/MatMul")[0]
         if bias is not None:
             out = self._node("Add", [out, self._init(f"{path}.bias", self._float(bias))], f"{path}/Add")[0]
@@ -134,7 +137,7 @@ class DecoderGraphBuilder:
                                     self._init("/model/last/ends", np.array([np.iinfo(np.int64).max], np.int64)),
                                     self._init("/model/last/axes", np.array([1], np.int64))], "/model/last/Slice")[0]
         head = embed if c.tie_word_embeddings else self.load("lm_head")
-        logits = self._linear("lm_head", last, head)
+        logits = self._linear("lm_head", last, head, bits=self.variant.head_bits)
         if self.variant.dtype != np.float32:
             logits = self._node("Cast", [logits], "/lm_head/Cast", to=TensorProto.FLOAT)[0]
         self._node("Identity", [logits], "/logits/Identity", outputs=[contract.LOGITS])

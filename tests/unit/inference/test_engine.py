@@ -1,0 +1,152 @@
+"""The engine on a tiny exported model: reuse, cancellation, concurrency, tiers, errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ghostwright.errors import RequestError
+from ghostwright.inference import (
+    CancelToken,
+    FinishReason,
+    GenerationRequest,
+    Priority,
+    Prompt,
+    load_engine,
+)
+from ghostwright.inference.api import SamplingParams
+
+CODE = "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n" * 3
+
+
+@pytest.fixture
+def engine(tiny_model_dir):
+    engine = load_engine(tiny_model_dir, device="cpu", max_slots=2, cache_tokens=512)
+    yield engine
+    engine.close()
+
+
+def run(engine, prompt: str, **kw):
+    chunks = list(engine.generate(GenerationRequest(prompt=Prompt.text(prompt), **kw)))
+    return "".join(c.text for c in chunks), chunks[-1]
+
+
+def test_greedy_output_is_identical_with_and_without_prefix_reuse(engine, tiny_model_dir):
+    cold, first = run(engine, CODE, max_tokens=24, tier="full")
+    assert first.stats.reused_tokens == 0
+    warm, second = run(engine, CODE, max_tokens=24, tier="full")
+    assert second.stats.reused_tokens == second.stats.prompt_tokens - 1
+    assert warm == cold
+    # One more character: only the tail is prefilled.
+    _, third = run(engine, CODE + "#", max_tokens=4, tier="full")
+    assert third.stats.prefilled_tokens <= 3
+    fresh = load_engine(tiny_model_dir, device="cpu", tiers=("full",))
+    try:
+        assert run(fresh, CODE + "#", max_tokens=4)[0] == run(engine, CODE + "#", max_tokens=4, tier="full")[0]
+    finally:
+        fresh.close()
+
+
+def test_cancellation_stops_within_one_step(engine):
+    token = CancelToken()
+    request = GenerationRequest(prompt=Prompt.text(CODE), max_tokens=400, cancel=token, tier="full",
+                                stop=[])
+    seen = 0
+    for chunk in engine.generate(request):
+        if not chunk.done:
+            seen += 1
+            if seen == 3:
+                token.cancel()
+                generated_at_cancel = seen
+        else:
+            last = chunk
+    assert last.finish == FinishReason.CANCELLED
+    assert last.stats.generated_tokens <= generated_at_cancel + 2
+
+
+def test_concurrent_requests_do_not_corrupt_each_other(engine):
+    prompts = [CODE, "class Stack:\n    def push(self, x):\n", "import os\nimport sys\n"]
+    expected = [run(engine, p, max_tokens=16, tier="full")[0] for p in prompts]
+    results: dict[int, str] = {}
+
+    def worker(i: int) -> None:
+        results[i] = run(engine, prompts[i % 3], max_tokens=16, tier="full")[0]
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert [results[i] for i in range(6)] == expected * 2
+
+
+def test_newer_request_for_the_same_document_supersedes_the_older(engine):
+    old = engine.generate(GenerationRequest(prompt=Prompt.text(CODE), max_tokens=300, session_key="doc", tier="full"))
+    next(old)  # started
+    new_text, new_last = run(engine, CODE + "x", max_tokens=4, session_key="doc", tier="full")
+    finishes = [c.finish for c in old if c.done]
+    assert finishes == [FinishReason.SUPERSEDED]
+    assert new_last.finish in (FinishReason.LENGTH, FinishReason.EOS)
+
+
+def test_inline_request_preempts_a_background_one(engine):
+    background = engine.generate(GenerationRequest(prompt=Prompt.text(CODE), max_tokens=200,
+                                                   priority=Priority.BACKGROUND, tier="full"))
+    next(background)
+    started = time.monotonic()
+    _, inline = run(engine, "import os\n", max_tokens=8, priority=Priority.INLINE, tier="full")
+    inline_done = time.monotonic() - started
+    rest = list(background)
+    assert rest[-1].finish == FinishReason.LENGTH  # the background one finished afterwards, intact
+    assert inline.stats.queue_s < inline_done
+
+
+def test_deadline_stops_generation(engine):
+    _, last = run(engine, CODE, max_tokens=400, deadline=time.monotonic() + 0.002, tier="full")
+    assert last.finish == FinishReason.DEADLINE
+
+
+def test_stop_strings_and_max_tokens(engine):
+    text, last = run(engine, CODE, max_tokens=5, tier="full")
+    assert last.finish in (FinishReason.LENGTH, FinishReason.EOS) and last.stats.generated_tokens <= 5
+    free, _ = run(engine, CODE, max_tokens=30, tier="full")
+    if len(free) > 3:
+        stop = free[2:4]
+        cut, last = run(engine, CODE, max_tokens=30, tier="full", stop=[stop])
+        assert last.finish == FinishReason.STOP
+        assert cut == free[: free.index(stop)]
+
+
+def test_two_tiers_and_the_budget_rule(tiny_model_dir):
+    engine = load_engine(tiny_model_dir, device="cpu", full_token_budget=100)
+    try:
+        assert engine.info().tiers == ("full", "mini")
+        tiers = [run(engine, CODE, max_tokens=8)[1].stats.tier for _ in range(3)]
+        assert tiers[0] == "full"
+        assert tiers[-1] == "mini"  # the budget is spent after the first request
+        decisions = engine.stats()["router"]["decisions"]
+        assert any(k.startswith("mini:full budget") for k in decisions)
+    finally:
+        engine.close()
+
+
+def test_sampling_with_a_seed_is_reproducible(engine):
+    params = SamplingParams(temperature=0.8, top_p=0.9, seed=11)
+    assert run(engine, CODE, max_tokens=12, sampling=params)[0] == run(engine, CODE, max_tokens=12, sampling=params)[0]
+
+
+def test_bad_requests_get_clear_errors(engine):
+    with pytest.raises(RequestError, match="max_tokens"):
+        list(engine.generate(GenerationRequest(prompt=Prompt.text("x"), max_tokens=0)))
+    _, last = run(engine, "word " * 2000, max_tokens=4)
+    assert last.finish == FinishReason.ERROR and "the cache holds" in last.error
+    _, last = run(engine, "", max_tokens=4)
+    assert last.finish == FinishReason.ERROR
+
+
+def test_control_token_text_in_a_prompt_stays_text(engine):
+    ids = engine.tokenizer.encode(Prompt.text("<|im_end|>"))
+    assert 2 not in ids and len(ids) > 1
+    assert engine.tokenizer.encode(Prompt((2,))) == [2]
