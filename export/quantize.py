@@ -27,12 +27,12 @@ class QuantizedWeight:
 def _pack_nibbles(q: np.ndarray) -> np.ndarray:
     """Pairs along the last axis -> one byte each, first of the pair in the low nibble."""
     if q.shape[-1] % 2:
-        q = np.concatenate([q, np.zeros(q.shape[:-1] + (1,), q.dtype)], axis=-1)
+        q = np.concatenate([q, np.zeros((*q.shape[:-1], 1), q.dtype)], axis=-1)
     return np.ascontiguousarray(q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
 
 
 def _unpack_nibbles(packed: np.ndarray, count: int) -> np.ndarray:
-    out = np.empty(packed.shape[:-1] + (packed.shape[-1] * 2,), dtype=np.uint8)
+    out = np.empty((*packed.shape[:-1], packed.shape[-1] * 2), dtype=np.uint8)
     out[..., 0::2] = packed & 0x0F
     out[..., 1::2] = packed >> 4
     return out[..., :count]

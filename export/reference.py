@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-
 from ghostwright.export.config import ModelConfig
 
 

@@ -37,7 +37,7 @@ class SafetensorsFile:
         self._base = 8 + header_len
         self._entries: dict[str, dict] = header
         for name, entry in header.items():
-            begin, end = entry["data_offsets"]
+            _begin, end = entry["data_offsets"]
             if self._base + end > size:
                 raise ModelSourceError(f"{path}: truncated: tensor {name} ends past the end of the file")
             if entry["dtype"] not in _DTYPES:

@@ -54,8 +54,9 @@ def build_bpe_tokenizer(
     tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=pairs, fuse_unk=False))
     tokenizer.pre_tokenizer = _pre_tokenizer(pre)
     tokenizer.decoder = decoders.ByteLevel()
-    control = [AddedToken(t, special=True, normalized=False) for t, k in zip(tokens, token_types) if k == CONTROL_TOKEN]
-    user = [AddedToken(t, normalized=False) for t, k in zip(tokens, token_types) if k == USER_DEFINED_TOKEN]
+    kinds = list(zip(tokens, token_types, strict=True))
+    control = [AddedToken(t, special=True, normalized=False) for t, k in kinds if k == CONTROL_TOKEN]
+    user = [AddedToken(t, normalized=False) for t, k in kinds if k == USER_DEFINED_TOKEN]
     if control:
         tokenizer.add_special_tokens(control)
     if user:

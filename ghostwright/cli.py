@@ -70,7 +70,7 @@ def cmd_model_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _engine(args: argparse.Namespace):  # noqa: ANN202 - returns the inference engine
+def _engine(args: argparse.Namespace):
     from ghostwright.inference import load_engine
 
     return load_engine(Path(args.model_dir) if args.model_dir else models_dir() / args.model, device=args.device)
@@ -109,7 +109,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     engine = _engine(args)
     try:
         print("--- prompt ---\n" + DEMO_PROMPT + "--- completion (default model, greedy) ---")
-        request = GenerationRequest(prompt=Prompt.text(DEMO_PROMPT), max_tokens=96, stop=["\n\n\n", "\ndef ", "\nclass ", "```"])
+        request = GenerationRequest(prompt=Prompt.text(DEMO_PROMPT), max_tokens=96,
+                                    stop=["\n\n\n", "\ndef ", "\nclass ", "```"])
         for chunk in engine.generate(request):
             sys.stdout.write(chunk.text)
             sys.stdout.flush()

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
-from typing import Protocol, Union
+from typing import Protocol
 
 
 class Priority(IntEnum):
@@ -52,7 +52,7 @@ class CancelToken:
 
 # A prompt is a list of segments: text (tokenized with special-token strings treated as
 # plain text, so code that contains "<|im_end|>" cannot inject control tokens) or token ids.
-Segment = Union[str, int]
+Segment = str | int
 
 
 @dataclass(frozen=True)

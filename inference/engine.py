@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ghostwright.errors import RequestError
 from ghostwright.inference.api import (
     Chunk,
     FinishReason,
@@ -33,6 +32,8 @@ from ghostwright.inference.router import Router
 from ghostwright.inference.sampling import Sampler
 from ghostwright.inference.text_stream import TextStream
 from ghostwright.inference.tokenization import TextTokenizer
+
+from ghostwright.errors import RequestError
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class OnnxEngine:
 
     # -- submission --------------------------------------------------------------------
     def _token_id(self, token: str) -> int | None:
-        ids = self.tokenizer._tok.token_to_id(token)  # noqa: SLF001 - a lookup, not tokenization
+        ids = self.tokenizer._tok.token_to_id(token)
         return ids
 
     def _submit(self, request: GenerationRequest) -> _Job:
@@ -227,7 +228,7 @@ class OnnxEngine:
             if job.finished:
                 self.router.record(tier_name, stats)
 
-    def _generate_in_slot(self, job: _Job, tier: Tier, slot, ids: list[int], reuse: int) -> Iterator[None]:  # noqa: ANN001
+    def _generate_in_slot(self, job: _Job, tier: Tier, slot, ids: list[int], reuse: int) -> Iterator[None]:
         request, stats, decoder = job.request, job.stats, tier.decoder
         stats.queue_s = time.monotonic() - job.submitted
         stats.reused_tokens, stats.prefilled_tokens = reuse, len(ids) - reuse

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ghostwright.errors import BundleError, EngineError
 from ghostwright.export import contract
 from ghostwright.inference.decoder import Decoder
 from ghostwright.inference.engine import OnnxEngine, Tier
@@ -18,6 +17,8 @@ from ghostwright.inference.manifest import BundleManifest, read_manifest
 from ghostwright.inference.ort_session import cuda_usable
 from ghostwright.inference.router import Router
 from ghostwright.inference.tokenization import TextTokenizer
+
+from ghostwright.errors import BundleError, EngineError
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,8 @@ def load_engine(bundle_dir: str | Path, device: str = "auto", *, threads: int | 
             log.warning("CUDA failed for %s; falling back to CPU", manifest.path)
             decoder = Decoder(manifest, "cpu", threads)
         capacity = min(cache_tokens, c.max_position_embeddings)
-        built[name] = Tier(name, decoder, SlotPool(lambda d=decoder, n=capacity: d.allocate_cache(n), max_slots, capacity))
+        pool = SlotPool(lambda d=decoder, n=capacity: d.allocate_cache(n), max_slots, capacity)
+        built[name] = Tier(name, decoder, pool)
         log.info("tier %s: %s/%s on %s", name, manifest.name, manifest.variant, decoder.device)
     tokenizer = TextTokenizer(first.tokenizer_path, c.vocab_size, first.special_tokens.get("bos"), first.add_bos)
     return OnnxEngine(built, tokenizer, first, Router(tuple(built), full_token_budget=full_token_budget))

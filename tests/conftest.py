@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from support.tiny_model import TinySpec, train_tokenizer, write_gguf, write_hf_folder
 
 
@@ -51,6 +50,7 @@ def tiny_sources(tmp_path_factory: pytest.TempPathFactory, tiny_tokenizer):
 def default_model_dir() -> Path:
     """The real SmolLM2 default model, pulled and exported once (cached across runs)."""
     from ghostwright.export.models import pull_default
+
     from ghostwright.home import DEFAULT_MODEL, models_dir
 
     pull_default()

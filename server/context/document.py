@@ -69,7 +69,20 @@ class Document:
         self._parser = new_parser(self.spec)
         self._text = text
         self._lines: LineIndex | None = None
-        self.tree: Tree | None = self._parse(None)
+        self._source: bytes | None = None
+        self._tree: Tree | None = None  # edited in step with the text, reparsed on demand
+        self._stale = True
+
+    @property
+    def tree(self) -> Tree | None:
+        """The syntax tree of the current text; None for plain text or a too-large document.
+
+        Reparsed lazily: a burst of keystrokes costs one ``Tree.edit`` each and a single
+        incremental parse when a completion asks for the tree.
+        """
+        if self._stale:
+            self._tree, self._stale = self._parse(self._tree), False
+        return self._tree
 
     @property
     def text(self) -> str:
@@ -79,6 +92,13 @@ class Document:
     def language(self) -> str | None:
         """Our language name (``"python"``, ``"tsx"``...), None for plain text."""
         return self.spec.name if self.spec else None
+
+    @property
+    def source(self) -> bytes:
+        """The UTF-8 bytes tree-sitter parsed (cached until the next change)."""
+        if self._source is None:
+            self._source = self._text.encode("utf-8", "surrogatepass")
+        return self._source
 
     @property
     def lines(self) -> LineIndex:
@@ -97,45 +117,48 @@ class Document:
         self.apply_changes([(rng, new_text)])
 
     def apply_changes(self, changes: Iterable[Change], version: int | None = None) -> None:
-        """Apply LSP content changes in order, then reparse once.
+        """Apply LSP content changes in order; the tree is edited now and reparsed on demand.
 
         Each change is described to the tree in the coordinates of the text it applies to,
-        so several edits in one ``didChange`` cost one incremental parse.
+        so several edits cost one incremental parse.
         """
-        tree, full = self.tree, False
         for rng, new_text in changes:
             if rng is None:
-                self._text, self._lines, full = new_text, None, True
+                self._text, self._lines, self._source, self._tree = new_text, None, None, None
+                self._stale = True
                 continue
             (sl, sc), (el, ec) = _as_pairs(rng)
-            lines = self.lines
-            start, end = lines.offset(sl, sc), lines.offset(el, ec)
+            start, end = self.lines.offset(sl, sc), self.lines.offset(el, ec)
             if end < start:
                 raise RequestError(f"change range ends before it starts: ({sl},{sc})-({el},{ec})")
-            if tree is not None and not full:
-                start_point, old_end_point = lines.point(start), lines.point(end)
-                start_byte = lines.byte_offset(start)
-                tree.edit(
+            if self._tree is not None:
+                start_byte, start_point = _byte_and_point(self._text, start)
+                self._tree.edit(
                     start_byte=start_byte,
                     old_end_byte=start_byte + utf8_len(self._text[start:end]),
                     new_end_byte=start_byte + utf8_len(new_text),
                     start_point=start_point,
-                    old_end_point=old_end_point,
+                    old_end_point=_end_point(start_point, self._text[start:end]),
                     new_end_point=_end_point(start_point, new_text),
                 )
             self._text = self._text[:start] + new_text + self._text[end:]
-            self._lines = None
+            self._lines, self._source, self._stale = None, None, True
         if version is not None:
             self.version = version
-        self.tree = self._parse(None if full else tree)
 
     def _parse(self, old_tree: Tree | None) -> Tree | None:
-        if self._parser is None:
+        if self._parser is None or len(self.source) > self.max_parse_bytes:
             return None
-        source = self._text.encode("utf-8", "surrogatepass")
-        if len(source) > self.max_parse_bytes:
-            return None
-        return self._parser.parse(source, old_tree=old_tree)
+        if old_tree is None:
+            return self._parser.parse(self.source)
+        return self._parser.parse(self.source, old_tree=old_tree)
+
+
+def _byte_and_point(text: str, offset: int) -> tuple[int, tuple[int, int]]:
+    """UTF-8 byte offset and tree-sitter point of ``offset``, without building a line table."""
+    row_start = text.rfind("\n", 0, offset) + 1
+    column = utf8_len(text[row_start:offset])
+    return utf8_len(text[:row_start]) + column, (text.count("\n", 0, offset), column)
 
 
 def _end_point(start: tuple[int, int], inserted: str) -> tuple[int, int]:

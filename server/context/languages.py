@@ -45,7 +45,7 @@ class LanguageSpec:
 
 _JS_FUNCS = _F(
     "function_declaration generator_function_declaration method_definition"
-    " arrow_function function_expression function"
+    " arrow_function function_expression"
 )
 _JS_BLOCKS = _F("program statement_block class_body")
 _JS_STOPS = ("\nfunction ", "\nclass ", "\nexport ", "\nimport ")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 
 from ghostwright.errors import RequestError
 
@@ -47,16 +48,22 @@ def utf16_to_index(line: str, character: int) -> int:
     return len(line)
 
 
+def _starts_after(parts: list[str] | list[bytes]) -> list[int]:
+    """Start of each part of a text split on a one-character separator (C-speed loops)."""
+    return [0, *accumulate(map((1).__add__, map(len, parts[:-1])))]
+
+
 class LineIndex:
     """Line starts of one text, for O(log n) conversions between the three encodings."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         # LSP lines (any terminator) and tree-sitter rows ("\n" only) differ only for a lone "\r".
-        self._starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
-        self._rows = self._starts
+        self._rows = _starts_after(text.split("\n"))
+        self._starts = self._rows
         if "\r" in text:
-            self._rows = [0] + [m.end() for m in re.finditer("\n", text)]
+            self._starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        self._row_bytes: list[int] | None = None  # byte offset of each row start, built on demand
 
     @property
     def line_count(self) -> int:
@@ -108,7 +115,8 @@ class LineIndex:
     def byte_offset(self, offset: int) -> int:
         """UTF-8 byte offset of str index ``offset`` (tree-sitter's start_byte/end_byte)."""
         self._check_offset(offset)
-        return utf8_len(self.text[:offset])
+        row = bisect_right(self._rows, offset) - 1
+        return self._row_starts_in_bytes()[row] + utf8_len(self.text[self._rows[row] : offset])
 
     def point(self, offset: int) -> tuple[int, int]:
         """Tree-sitter point (row, byte column) of str index ``offset``."""
@@ -130,6 +138,17 @@ class LineIndex:
             except UnicodeDecodeError:
                 continue
         raise RequestError(f"byte column {column} of row {row} is not valid UTF-8")
+
+    def offset_of_byte(self, byte: int) -> int:
+        """str index of a UTF-8 byte offset (a node's start_byte or end_byte)."""
+        row_bytes = self._row_starts_in_bytes()
+        row = bisect_right(row_bytes, byte) - 1
+        return self.offset_of_point(row, byte - row_bytes[row])
+
+    def _row_starts_in_bytes(self) -> list[int]:
+        if self._row_bytes is None:  # rows split on "\n", the same in str and in UTF-8
+            self._row_bytes = _starts_after(self.text.encode(*_ENCODING).split(b"\n"))
+        return self._row_bytes
 
     def _check_offset(self, offset: int) -> None:
         if not 0 <= offset <= len(self.text):

@@ -17,12 +17,15 @@ from ghostwright.errors import RequestError
 PLACEHOLDER = "<redacted>"
 
 # Lower-cased file names and globs that hold credentials (".pub" keys are public: allowed).
+_CONFIG_EXTENSIONS = ("json", "yaml", "yml", "toml", "ini", "txt", "csv", "xml", "conf", "cfg")
 _SECRET_NAMES = (
     ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks",
     "*.keystore", "*.kdbx", "*.ovpn", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
-    "*_rsa", "*_ed25519", "credentials", "credentials.*", "*.credentials", ".netrc",
-    "_netrc", ".pgpass", ".npmrc", ".pypirc", ".git-credentials", ".htpasswd",
-    "secrets.*", "*.secret", "*.secrets", "service-account*.json", "*.tfvars", "*.tfstate",
+    "*_rsa", "*_ed25519", "credentials", ".credentials", "*.credentials", ".netrc",
+    "_netrc", ".pgpass", ".npmrc", ".pypirc", ".git-credentials", ".htpasswd", "*.secret",
+    "*.secrets", "service-account*.json", "*.tfvars", "*.tfstate",
+    # credentials.json, secrets.yaml... but not credentials.py or secrets.py: those are code.
+    *(f"{stem}.{ext}" for stem in ("credentials", "secrets") for ext in _CONFIG_EXTENSIONS),
 )
 _SECRET_DIRS = {".ssh", ".aws", ".gnupg", ".docker"}
 

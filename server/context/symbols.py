@@ -45,11 +45,19 @@ def node_name(node: Node) -> str | None:
 
 
 def header_end(node: Node, source: bytes) -> int:
-    """Byte where ``node``'s signature ends: its body start (+ "{"), else its first line end."""
+    """Byte where ``node``'s signature ends: before its body (+ "{"), else at its first line end.
+
+    Measured from the token before the body, so a comment that opens a Python body
+    is not taken for part of the signature.
+    """
     body = node.child_by_field_name("body")
     if body is not None and body.start_byte > node.start_byte:
-        end = body.start_byte
-        return end + 1 if source[end : end + 1] == b"{" else end
+        if source[body.start_byte : body.start_byte + 1] == b"{":
+            return body.start_byte + 1
+        previous = body.prev_sibling
+        while previous is not None and previous.is_extra:  # comments between header and body
+            previous = previous.prev_sibling
+        return previous.end_byte if previous is not None else body.start_byte
     line_end = source.find(b"\n", node.start_byte)
     return node.end_byte if line_end == -1 else min(line_end, node.end_byte)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
-
 from ghostwright.export.verify import verify_bundle
 from ghostwright.inference import GenerationRequest, Prompt, load_engine
 from ghostwright.inference.decoder import Decoder
@@ -41,7 +41,7 @@ def teacher_forced_top1(bundle, ids: list[int]) -> np.ndarray:
 
 
 def test_int4_agrees_with_fp32_on_real_code(default_model_dir):
-    code = textwrap.dedent(open(textwrap.__file__, encoding="utf-8").read())[2000:6000]
+    code = Path(textwrap.__file__).read_text(encoding="utf-8")[2000:6000]
     manifest = read_manifest(default_model_dir / "fp32")
     tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size, None, False)
     ids = tokenizer.encode_text(code)[:300]

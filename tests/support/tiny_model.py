@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
 from ghostwright.export.safetensors_file import write_safetensors
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 CORPUS = [
     "def add(a, b):\n    return a + b\n",
     "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n",
-    "class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, x):\n        self.items.append(x)\n",
+    "class Stack:\n    def __init__(self):\n        self.items = []\n\n"
+    "    def push(self, x):\n        self.items.append(x)\n",
     "import os\nimport sys\n\nfor i in range(10):\n    print(i, os.getcwd())\n",
     "function greet(name) {\n  return `Hello, ${name}!`;\n}\n",
     "héllo wörld — 你好 🙂 tabs\tand\nnewlines 12345\n",
@@ -62,7 +62,8 @@ def random_weights(spec: TinySpec, vocab: int) -> dict[str, np.ndarray]:
     def mat(rows: int, cols: int) -> np.ndarray:
         return (rng.standard_normal((rows, cols)) / np.sqrt(cols)).astype(np.float32)
 
-    w = {"model.embed_tokens.weight": mat(vocab, spec.hidden), "model.norm.weight": 1 + 0.1 * rng.standard_normal(spec.hidden).astype(np.float32)}
+    w = {"model.embed_tokens.weight": mat(vocab, spec.hidden),
+         "model.norm.weight": (1 + 0.1 * rng.standard_normal(spec.hidden)).astype(np.float32)}
     if not spec.tie:
         w["lm_head.weight"] = mat(vocab, spec.hidden)
     for i in range(spec.layers):

@@ -6,10 +6,10 @@ import json
 import shutil
 
 import pytest
-
-from ghostwright.errors import ModelSourceError, UnsupportedModelError
 from ghostwright.export.bundle import export_variant, read_source
 from support.tiny_model import TinySpec
+
+from ghostwright.errors import ModelSourceError, UnsupportedModelError
 
 
 def test_truncated_gguf(tiny_sources, tmp_path):
@@ -32,7 +32,7 @@ def test_corrupt_gguf_header(tiny_sources, tmp_path):
     data[8:16] = b"\xff" * 8  # tensor count: absurd
     bad = tmp_path / "corrupt.gguf"
     bad.write_bytes(bytes(data))
-    with pytest.raises(ModelSourceError, match="corrupt.gguf"):
+    with pytest.raises(ModelSourceError, match=r"corrupt\.gguf"):
         read_source(bad)
 
 
@@ -58,7 +58,7 @@ def test_tokenizer_larger_than_embedding(tiny_sources, tmp_path):
     tokenizer.save(str(folder / "tokenizer.json"))
     source = read_source(folder)
     (tmp_path / "out").mkdir()
-    with pytest.raises(ModelSourceError, match=r"tokenizer\.json.*tokenizer has \d+ tokens but the embedding table has"):
+    with pytest.raises(ModelSourceError, match=r"tokenizer\.json.*tokenizer has \d+ tokens but the embedding has"):
         export_variant(source, "fp32", tmp_path / "out" / "fp32")
     assert list((tmp_path / "out").iterdir()) == []  # no bundle, no temp directory left behind
 

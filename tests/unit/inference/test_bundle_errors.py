@@ -6,9 +6,9 @@ import json
 import shutil
 
 import pytest
+from ghostwright.inference import load_engine
 
 from ghostwright.errors import BundleError, EngineError
-from ghostwright.inference import load_engine
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def edit_manifest(bundle, **changes):
 
 def test_newer_manifest_version(bundle):
     edit_manifest(bundle, format_version=99)
-    with pytest.raises(BundleError, match="format version 99.*upgrade ghostwright"):
+    with pytest.raises(BundleError, match=r"format version 99.*upgrade ghostwright"):
         load_engine(bundle, device="cpu")
 
 
@@ -68,5 +68,5 @@ def test_model_that_does_not_fit(bundle, monkeypatch):
     from ghostwright.inference import loader
 
     monkeypatch.setattr(loader, "_available_memory", lambda: 64 * 2**10)  # a machine with 64 KiB free
-    with pytest.raises(EngineError, match="only 0.0 GiB of memory is available"):
+    with pytest.raises(EngineError, match=r"only 0\.0 GiB of memory is available"):
         load_engine(bundle, device="cpu", cache_tokens=4096)

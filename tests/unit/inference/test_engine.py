@@ -6,8 +6,6 @@ import threading
 import time
 
 import pytest
-
-from ghostwright.errors import RequestError
 from ghostwright.inference import (
     CancelToken,
     FinishReason,
@@ -17,6 +15,8 @@ from ghostwright.inference import (
     load_engine,
 )
 from ghostwright.inference.api import SamplingParams
+
+from ghostwright.errors import RequestError
 
 CODE = "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n" * 3
 
@@ -85,7 +85,7 @@ def test_concurrent_requests_do_not_corrupt_each_other(engine):
 def test_newer_request_for_the_same_document_supersedes_the_older(engine):
     old = engine.generate(GenerationRequest(prompt=Prompt.text(CODE), max_tokens=300, session_key="doc", tier="full"))
     next(old)  # started
-    new_text, new_last = run(engine, CODE + "x", max_tokens=4, session_key="doc", tier="full")
+    _new_text, new_last = run(engine, CODE + "x", max_tokens=4, session_key="doc", tier="full")
     finishes = [c.finish for c in old if c.done]
     assert finishes == [FinishReason.SUPERSEDED]
     assert new_last.finish in (FinishReason.LENGTH, FinishReason.EOS)
@@ -109,7 +109,7 @@ def test_deadline_stops_generation(engine):
 
 
 def test_stop_strings_and_max_tokens(engine):
-    text, last = run(engine, CODE, max_tokens=5, tier="full")
+    _text, last = run(engine, CODE, max_tokens=5, tier="full")
     assert last.finish in (FinishReason.LENGTH, FinishReason.EOS) and last.stats.generated_tokens <= 5
     free, _ = run(engine, CODE, max_tokens=30, tier="full")
     if len(free) > 3:

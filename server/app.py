@@ -1,0 +1,75 @@
+"""The language server object: shared state, and the features registered on it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from ghostwright.inference.api import Engine
+from ghostwright.server.context.document import Document
+from ghostwright.server.context.recent_edits import RecentEdits
+from ghostwright.server.engine_holder import EngineHolder
+from ghostwright.server.settings import Settings
+from ghostwright.server.telemetry import Telemetry
+from ghostwright.server.typed_ahead import TypedAheadCache
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from ghostwright import __version__
+
+log = logging.getLogger(__name__)
+
+
+class GhostwrightServer(LanguageServer):
+    def __init__(self, engine_factory: Callable[[Settings], Engine]) -> None:
+        super().__init__("ghostwright", __version__,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings = Settings()
+        self.documents: dict[str, Document] = {}
+        self.recent_edits = RecentEdits()
+        self.typed_ahead = TypedAheadCache()
+        self.telemetry = Telemetry(self.settings.telemetry)
+        self.engines = EngineHolder(lambda: engine_factory(self.settings))
+        self.index = None  # a WorkspaceIndex once the workspace root is known
+        self.watcher = None
+        self.client_reports_shown = False
+        self.last_latency_ms: float | None = None
+
+    def document(self, uri: str) -> Document:
+        from ghostwright.errors import RequestError
+
+        doc = self.documents.get(uri)
+        if doc is None:
+            raise RequestError(f"{uri} is not open (send textDocument/didOpen first)")
+        return doc
+
+    def start_index(self, root: Path) -> None:
+        from ghostwright.server.context.index_watcher import IndexWatcher
+        from ghostwright.server.context.workspace_index import WorkspaceIndex
+
+        if self.index is not None or not root.is_dir():
+            return
+        self.index = WorkspaceIndex(root)
+        self.index.start()
+        try:
+            self.watcher = IndexWatcher(self.index)
+            self.watcher.start()
+        except OSError as exc:  # inotify limits and the like: the index still works, just staler
+            log.warning("cannot watch %s for changes: %s", root, exc)
+
+    def shutdown_state(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.index is not None:
+            self.index.stop()
+        self.engines.close()
+
+
+def create_server(engine_factory: Callable[[Settings], Engine]) -> GhostwrightServer:
+    from ghostwright.server.features import commands, completion, inline_completion, lifecycle, sync
+
+    server = GhostwrightServer(engine_factory)
+    for feature in (lifecycle, sync, inline_completion, completion, commands):
+        feature.register(server)
+    return server

@@ -1,0 +1,127 @@
+"""From (document, position) to a cleaned suggestion: cache, debounce, prompt, engine, clean.
+
+At most one model call per pause in typing: each request for a document bumps a
+generation counter, waits out the debounce, and gives up if a newer one arrived; the
+engine also supersedes by document. Typing what the last suggestion predicted is
+answered from the typed-ahead cache without the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from ghostwright.inference.api import FinishReason, GenerationRequest, Priority
+from ghostwright.server.context.postprocess import clean_completion, clean_partial
+from ghostwright.server.context.prompt import build_completion_prompt, should_trigger
+
+log = logging.getLogger(__name__)
+
+PARTIAL_NOTIFICATION = "ghostwright/partialCompletion"
+SINGLE_LINE_MAX_TOKENS = 48
+
+
+@dataclass
+class Suggestion:
+    text: str
+    offset: int  # str index in the document where it is inserted
+    source: str  # model | cache
+    latency_ms: float
+    prompt_tokens: int = 0
+    prefilled_tokens: int = 0
+
+
+class CompletionService:
+    def __init__(self, server) -> None:
+        self.server = server
+        self._generation: dict[str, int] = {}
+        self.model_calls = 0
+
+    async def suggest(self, uri: str, line: int, character: int, *, automatic: bool,
+                      request_id: object = None) -> Suggestion | None:
+        started = time.monotonic()
+        server, settings = self.server, self.server.settings
+        doc = server.document(uri)
+        offset = doc.offset_at(line, character)  # RequestError past the end
+        if not settings.enabled or (settings.languages and doc.language_id not in settings.languages):
+            return None
+        if automatic and not should_trigger(doc, offset, automatic=True):
+            return None
+        before = doc.text[:offset]
+        cached = server.typed_ahead.lookup(uri, before)
+        if cached is not None:
+            return Suggestion(cached, offset, "cache", (time.monotonic() - started) * 1e3)
+        generation = self._generation[uri] = self._generation.get(uri, 0) + 1
+        if automatic and settings.debounce_ms:
+            await asyncio.sleep(settings.debounce_ms / 1000)
+            if self._generation.get(uri) != generation:
+                return None  # the user kept typing: a newer request will answer
+        engine = await server.engines.get()
+        info = engine.info()
+        built = build_completion_prompt(
+            doc, offset, index=server.index, recent_edits=server.recent_edits,
+            count_tokens=engine.count_tokens, budget_tokens=settings.prompt_tokens,
+            fim_tokens=info.fim_tokens)
+        max_tokens = settings.max_tokens if built.mode == "multi" else min(settings.max_tokens, SINGLE_LINE_MAX_TOKENS)
+        request = GenerationRequest(
+            prompt=built.prompt, max_tokens=max_tokens, stop=built.stop,
+            deadline=time.monotonic() + settings.deadline_ms / 1000, priority=Priority.INLINE,
+            session_key=uri, tier=settings.tier, request_id=str(request_id))
+        self.model_calls += 1
+        raw, final = await self._run(engine, request, built, doc, line, character, request_id)
+        if final is None or final.finish in (FinishReason.CANCELLED, FinishReason.SUPERSEDED):
+            return None
+        if final.finish == FinishReason.ERROR:
+            log.warning("completion %s failed: %s", request_id, final.error)
+            return None
+        text = clean_completion(raw, prefix=built.prefix, suffix=built.suffix, mode=built.mode,
+                                language=doc.language)
+        latency = (time.monotonic() - started) * 1e3
+        stats = final.stats
+        log.info("completion %s: %s mode, %d prompt tokens (%d prefilled), %d generated, %.0f ms, pieces %s",
+                 request_id, built.mode, stats.prompt_tokens, stats.prefilled_tokens,
+                 stats.generated_tokens, latency, [(p.kind, p.tokens) for p in built.pieces])
+        if not text:
+            return None
+        server.typed_ahead.remember(uri, before, text)
+        return Suggestion(text, offset, "model", latency, stats.prompt_tokens, stats.prefilled_tokens)
+
+    async def _run(self, engine, request, built, doc, line, character, request_id):
+        """Consume the engine's stream in a thread; stream partial text to opted-in clients."""
+        loop = asyncio.get_running_loop()
+        streaming = self.server.settings.streaming
+        protocol = self.server.protocol
+
+        stopped_early = False
+
+        def consume():
+            nonlocal stopped_early
+            raw, last_sent, final = "", None, None
+            for chunk in engine.generate(request):
+                raw += chunk.text
+                if chunk.done:
+                    final = chunk
+                    break
+                partial = clean_partial(raw, prefix=built.prefix, suffix=built.suffix, mode=built.mode,
+                                        language=doc.language)
+                if streaming and partial.text and partial.text != last_sent:
+                    last_sent = partial.text
+                    params = {"id": request_id, "uri": doc.uri, "version": doc.version,
+                              "position": {"line": line, "character": character}, "text": partial.text,
+                              "done": False}
+                    loop.call_soon_threadsafe(protocol.notify, PARTIAL_NOTIFICATION, params)
+                if partial.done:  # the post-processor has seen enough: stop decoding
+                    stopped_early = True
+                    request.cancel.cancel()
+            return raw, final
+
+        try:
+            raw, final = await asyncio.to_thread(consume)
+        except asyncio.CancelledError:  # $/cancelRequest, or the client went away
+            request.cancel.cancel()
+            raise
+        if final is not None and stopped_early and final.finish == FinishReason.CANCELLED:
+            final.finish = FinishReason.STOP  # we stopped it ourselves: the text is complete
+        return raw, final

@@ -1,0 +1,55 @@
+"""workspace/executeCommand: ghostwright.accept, ghostwright.status, ghostwright.stats;
+and the ghostwright/didShowCompletion notification from clients that report what they show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ghostwright.server.features.inline_completion import ACCEPT_COMMAND
+from ghostwright.server.telemetry import summarize
+from lsprotocol import types
+
+SHOWN_NOTIFICATION = "ghostwright/didShowCompletion"
+
+
+def _first(args: tuple[Any, ...]) -> dict[str, Any]:
+    if args and isinstance(args[0], dict):
+        return args[0]
+    return {}
+
+
+def register(server) -> None:
+    @server.command(ACCEPT_COMMAND)
+    def accept(ls, *args: Any) -> None:
+        server.telemetry.record("accepted", chars=_first(args).get("chars"))
+
+    @server.command("ghostwright.status")
+    def status(ls, *args: Any) -> dict[str, Any]:
+        engine = server.engines.engine
+        info = engine.info() if engine is not None else None
+        return {
+            "model": info.name if info else server.settings.model,
+            "loaded": engine is not None,
+            "error": server.engines.error,
+            "device": info.device if info else None,
+            "tiers": list(info.tiers) if info else [],
+            "fim": info.fim if info else None,
+            "lastLatencyMs": server.last_latency_ms,
+            "modelCalls": server.completions.model_calls,
+            "typedAheadHits": server.typed_ahead.hits,
+            "indexedFiles": len(server.index.indexed_paths()) if server.index is not None else None,
+            "engine": engine.stats() if engine is not None else None,
+        }
+
+    @server.command("ghostwright.stats")
+    def stats(ls, *args: Any) -> dict[str, Any]:
+        return summarize(server.telemetry.path)
+
+    @server.feature(SHOWN_NOTIFICATION)
+    def did_show(ls, params: Any) -> None:
+        latency = getattr(params, "latencyMs", None)
+        server.telemetry.record("shown", latency_ms=latency, source="client")
+
+    # Advertise the commands so clients can offer them.
+    server.command_names = [ACCEPT_COMMAND, "ghostwright.status", "ghostwright.stats"]
+    _ = types  # lsprotocol types are used by the decorators' registrations

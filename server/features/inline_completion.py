@@ -1,0 +1,41 @@
+"""textDocument/inlineCompletion (LSP 3.18): ghost text at the cursor.
+
+Items carry an explicit range (VS Code otherwise replaces the word under the cursor) and
+an accept command for local telemetry. Clients that set ``streaming: true`` also get
+``ghostwright/partialCompletion`` notifications with the text decoded so far.
+"""
+
+from __future__ import annotations
+
+from ghostwright.server.completion_service import CompletionService
+from ghostwright.server.lsp_errors import lsp_boundary
+from lsprotocol import types
+
+ACCEPT_COMMAND = "ghostwright.accept"
+
+
+def accept_command(request_id: object, text: str) -> types.Command:
+    """Run by the client when the user accepts: counted in the local stats file."""
+    return types.Command("Accept suggestion", ACCEPT_COMMAND, arguments=[{"id": str(request_id), "chars": len(text)}])
+
+
+def register(server) -> None:
+    service = server.completions = CompletionService(server)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    @lsp_boundary
+    async def inline_completion(ls, params: types.InlineCompletionParams) -> types.InlineCompletionList | None:
+        automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+        request_id = server.protocol.msg_id
+        suggestion = await service.suggest(params.text_document.uri, params.position.line,
+                                           params.position.character, automatic=automatic,
+                                           request_id=request_id)
+        if suggestion is None:
+            return types.InlineCompletionList(items=[])
+        server.last_latency_ms = suggestion.latency_ms
+        if not server.client_reports_shown:
+            server.telemetry.record("shown", latency_ms=round(suggestion.latency_ms, 1), source=suggestion.source,
+                                    chars=len(suggestion.text))
+        here = types.Range(params.position, params.position)
+        return types.InlineCompletionList(items=[types.InlineCompletionItem(
+            insert_text=suggestion.text, range=here, command=accept_command(request_id, suggestion.text))])

@@ -1,0 +1,38 @@
+"""``ghostwright serve``: the language server over stdio (default) or TCP on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from ghostwright.inference.api import Engine
+from ghostwright.server.app import create_server
+from ghostwright.server.settings import Settings
+
+from ghostwright.home import models_dir
+
+log = logging.getLogger(__name__)
+
+
+def serve(args: argparse.Namespace) -> int:
+    def engine_factory(settings: Settings) -> Engine:
+        from ghostwright.inference import load_engine
+
+        from ghostwright.errors import EngineError
+
+        if settings.backend_url:
+            log.warning("backendUrl is set but remote backends are not implemented yet; using the local model")
+        path = Path(args.model_dir) if args.model_dir else models_dir() / (settings.model or args.model)
+        if not path.exists():
+            raise EngineError(f"model {path.name!r} not found under {path.parent}: run `ghostwright model pull`")
+        device = args.device if args.device != "auto" else settings.device
+        return load_engine(path, device=device)
+
+    logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
+    server = create_server(engine_factory)
+    if args.tcp:
+        server.start_tcp("127.0.0.1", args.tcp)
+    else:
+        server.start_io()
+    return 0

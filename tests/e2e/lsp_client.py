@@ -1,0 +1,59 @@
+"""Start the real `ghostwright serve` as a subprocess and talk LSP to it over stdio."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+
+def capabilities() -> types.ClientCapabilities:
+    """VS Code's profile, plus inline completion (pytest-lsp's profiles lack it)."""
+    caps = client_capabilities("visual-studio-code")
+    caps.text_document.inline_completion = types.InlineCompletionClientCapabilities()
+    return caps
+
+
+async def start_server(model_dir: Path, home: Path, root: Path | None = None,
+                       options: dict[str, Any] | None = None) -> LanguageClient:
+    env = {**os.environ, "GHOSTWRIGHT_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    config = ClientServerConfig(
+        server_command=[sys.executable, "-m", "ghostwright.cli", "-v", "serve", "--model-dir", str(model_dir)],
+        server_env=env,
+    )
+    client = await config.start()
+    await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities(),
+        root_uri=root.as_uri() if root else None,
+        initialization_options={"debounceMs": 0, **(options or {})},
+    ))
+    return client
+
+
+async def stop_server(client: LanguageClient) -> None:
+    await client.shutdown_session()
+    await client.stop()
+
+
+def open_doc(client: LanguageClient, uri: str, text: str, language: str = "python") -> None:
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+
+
+async def inline(client: LanguageClient, uri: str, line: int, character: int,
+                 automatic: bool = False) -> types.InlineCompletionList | None:
+    kind = types.InlineCompletionTriggerKind.Automatic if automatic else types.InlineCompletionTriggerKind.Invoked
+    return await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        context=types.InlineCompletionContext(trigger_kind=kind),
+        text_document=types.TextDocumentIdentifier(uri),
+        position=types.Position(line, character)))
+
+
+def end_of(text: str) -> tuple[int, int]:
+    """LSP position (UTF-16) of the end of ``text``."""
+    lines = text.split("\n")
+    return len(lines) - 1, len(lines[-1].encode("utf-16-le")) // 2
