@@ -20,6 +20,7 @@ from tree_sitter import Node
 from .document import Document
 from .symbols import header_end, header_span, unwrap
 
+MAX_IMPORT_GAP = 200  # top-level nodes after the last import before we stop looking
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -39,13 +40,16 @@ def import_slices(doc: Document, *, before_line: int | None = None, deadline: fl
     """
     if doc.tree is None or doc.spec is None:
         return []
-    spec, found = doc.spec, []
+    spec, found, gap = doc.spec, [], 0
     limit = doc.lines.byte_offset(doc.lines.line_start(before_line)) if before_line else None
     for node in _top_level(doc.tree.root_node):
         if time.monotonic() > deadline or (limit is not None and node.start_byte >= limit):
             break
         is_require = node.type in spec.require_imports and b"require" in (node.text or b"")
-        if node.type in spec.imports or is_require:
+        gap = 0 if node.type in spec.imports or is_require else gap + 1
+        if gap > MAX_IMPORT_GAP:  # imports live at the top: stop reading function after function
+            break
+        if gap == 0:
             first, last = _lines_of(doc, node.start_byte, node.end_byte)
             text = doc.text[doc.lines.line_start(first) : doc.lines.line_end(last)]
             found.append(Slice("imports", text + "\n", first, last))
