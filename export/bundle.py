@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import onnx
+from tokenizers import Tokenizer
+
+from ghostwright import __version__
+from ghostwright.errors import ModelSourceError
 from ghostwright.export import contract
 from ghostwright.export.contract import Manifest
 from ghostwright.export.graph import VARIANT_SPECS, DecoderGraphBuilder
 from ghostwright.export.quantize import BLOCK_SIZE
 from ghostwright.export.source import ModelSource, sha256_of
 from ghostwright.export.weights_writer import WeightsWriter
-from tokenizers import Tokenizer
-
-from ghostwright import __version__
-from ghostwright.errors import ModelSourceError
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ghostwright.errors import ModelSourceError, UnsupportedModelError
 from ghostwright.export.config import ModelConfig
 from ghostwright.export.source import FimTokens, ModelSource, SpecialTokens, sha256_of
 from ghostwright.export.tokenizer_build import CONTROL_TOKEN, build_bpe_tokenizer
-
-from ghostwright.errors import ModelSourceError, UnsupportedModelError
 
 GGUF_MAGIC = b"GGUF"
 # GGUF architecture name -> (our architecture, rotate adjacent pairs?). llama.cpp permutes

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
+from onnx import TensorProto, helper
+
 from ghostwright.export import contract
 from ghostwright.export.config import ModelConfig
 from ghostwright.export.quantize import BLOCK_SIZE, quantize
 from ghostwright.export.reference import rope_angles
 from ghostwright.export.weights_writer import WeightsWriter
-from onnx import TensorProto, helper
 
 OPSET = 21
 MS_DOMAIN = "com.microsoft"

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ghostwright.export.config import SUPPORTED_ARCHITECTURES, ModelConfig
-from ghostwright.export.safetensors_file import SafetensorsFile
-from ghostwright.export.source import FimTokens, ModelSource, SpecialTokens, sha256_of_files
 from tokenizers import Tokenizer
 
 from ghostwright.errors import ModelSourceError, UnsupportedModelError
+from ghostwright.export.config import SUPPORTED_ARCHITECTURES, ModelConfig
+from ghostwright.export.safetensors_file import SafetensorsFile
+from ghostwright.export.source import FimTokens, ModelSource, SpecialTokens, sha256_of_files
 
 _LAYER_NAMES = {
     "input_layernorm.weight": "attn_norm",

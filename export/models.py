@@ -7,13 +7,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from ghostwright.errors import BundleError
 from ghostwright.export import contract
 from ghostwright.export.bundle import export_variant, read_source
 from ghostwright.export.contract import Manifest
 from ghostwright.export.pull import fetch_default_gguf
 from ghostwright.export.source import ModelSource
-
-from ghostwright.errors import BundleError
 from ghostwright.home import DEFAULT_MODEL, models_dir
 
 log = logging.getLogger(__name__)

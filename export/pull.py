@@ -14,9 +14,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ghostwright.export.source import sha256_of
-
 from ghostwright.errors import ModelSourceError
+from ghostwright.export.source import sha256_of
 from ghostwright.home import DEFAULT_MODEL, models_dir
 
 log = logging.getLogger(__name__)

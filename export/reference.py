@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+
 from ghostwright.export.config import ModelConfig
 
 

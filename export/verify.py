@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from ghostwright.export import reference
-from ghostwright.export.bundle import read_source
 
 from ghostwright.errors import BundleError
+from ghostwright.export import reference
+from ghostwright.export.bundle import read_source
 
 VERIFY_TEXT = "def fibonacci(n):\n    if n < 2:\n        return n\n"
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime as ort
+
+from ghostwright.errors import EngineError
 from ghostwright.export import contract
 from ghostwright.inference.kv_cache import KVCache
 from ghostwright.inference.manifest import BundleManifest
 from ghostwright.inference.ort_session import create_session
-
-from ghostwright.errors import EngineError
 
 
 class Decoder:

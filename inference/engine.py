@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ghostwright.errors import RequestError
 from ghostwright.inference.api import (
     Chunk,
     FinishReason,
@@ -32,8 +33,6 @@ from ghostwright.inference.router import Router
 from ghostwright.inference.sampling import Sampler
 from ghostwright.inference.text_stream import TextStream
 from ghostwright.inference.tokenization import TextTokenizer
-
-from ghostwright.errors import RequestError
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ghostwright.errors import BundleError, EngineError
 from ghostwright.export import contract
 from ghostwright.inference.decoder import Decoder
 from ghostwright.inference.engine import OnnxEngine, Tier
@@ -17,8 +18,6 @@ from ghostwright.inference.manifest import BundleManifest, read_manifest
 from ghostwright.inference.ort_session import cuda_usable
 from ghostwright.inference.router import Router
 from ghostwright.inference.tokenization import TextTokenizer
-
-from ghostwright.errors import BundleError, EngineError
 
 log = logging.getLogger(__name__)
 

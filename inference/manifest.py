@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ghostwright.errors import BundleError
 from ghostwright.export import contract
 from ghostwright.export.config import ModelConfig
 from ghostwright.export.contract import Manifest
 from ghostwright.export.source import sha256_of
-
-from ghostwright.errors import BundleError
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ghostwright.inference.api import Prompt
 from tokenizers import Tokenizer
 
 from ghostwright.errors import BundleError
+from ghostwright.inference.api import Prompt
 
 
 class TextTokenizer:

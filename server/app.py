@@ -6,6 +6,10 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from ghostwright import __version__
 from ghostwright.inference.api import Engine
 from ghostwright.server.context.document import Document
 from ghostwright.server.context.recent_edits import RecentEdits
@@ -13,10 +17,6 @@ from ghostwright.server.engine_holder import EngineHolder
 from ghostwright.server.settings import Settings
 from ghostwright.server.telemetry import Telemetry
 from ghostwright.server.typed_ahead import TypedAheadCache
-from lsprotocol import types
-from pygls.lsp.server import LanguageServer
-
-from ghostwright import __version__
 
 log = logging.getLogger(__name__)
 

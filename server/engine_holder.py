@@ -11,9 +11,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from ghostwright.inference.api import Engine
-
 from ghostwright.errors import EngineError, GhostwrightError
+from ghostwright.inference.api import Engine
 
 log = logging.getLogger(__name__)
 

@@ -6,20 +6,18 @@ import argparse
 import logging
 from pathlib import Path
 
+from ghostwright.home import models_dir
 from ghostwright.inference.api import Engine
 from ghostwright.server.app import create_server
 from ghostwright.server.settings import Settings
-
-from ghostwright.home import models_dir
 
 log = logging.getLogger(__name__)
 
 
 def serve(args: argparse.Namespace) -> int:
     def engine_factory(settings: Settings) -> Engine:
-        from ghostwright.inference import load_engine
-
         from ghostwright.errors import EngineError
+        from ghostwright.inference import load_engine
 
         if settings.backend_url:
             log.warning("backendUrl is set but remote backends are not implemented yet; using the local model")

@@ -50,7 +50,6 @@ def tiny_sources(tmp_path_factory: pytest.TempPathFactory, tiny_tokenizer):
 def default_model_dir() -> Path:
     """The real SmolLM2 default model, pulled and exported once (cached across runs)."""
     from ghostwright.export.models import pull_default
-
     from ghostwright.home import DEFAULT_MODEL, models_dir
 
     pull_default()

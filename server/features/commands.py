@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lsprotocol import types
+
 from ghostwright.server.features.inline_completion import ACCEPT_COMMAND
 from ghostwright.server.telemetry import summarize
-from lsprotocol import types
 
 SHOWN_NOTIFICATION = "ghostwright/didShowCompletion"
 

@@ -6,9 +6,10 @@ client's fuzzy filter keeps it while the user types on.
 
 from __future__ import annotations
 
+from lsprotocol import types
+
 from ghostwright.server.features.inline_completion import accept_command
 from ghostwright.server.lsp_errors import lsp_boundary
-from lsprotocol import types
 
 
 def register(server) -> None:

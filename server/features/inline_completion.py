@@ -7,9 +7,10 @@ an accept command for local telemetry. Clients that set ``streaming: true`` also
 
 from __future__ import annotations
 
+from lsprotocol import types
+
 from ghostwright.server.completion_service import CompletionService
 from ghostwright.server.lsp_errors import lsp_boundary
-from lsprotocol import types
 
 ACCEPT_COMMAND = "ghostwright.accept"
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lsprotocol import types
+
 from ghostwright.server.context.document import uri_to_path
 from ghostwright.server.settings import parse_settings
-from lsprotocol import types
 
 
 def register(server) -> None:

@@ -6,8 +6,9 @@ lines it touched go into the recent-edits ring that prompts draw context from.
 
 from __future__ import annotations
 
-from ghostwright.server.context.document import Document
 from lsprotocol import types
+
+from ghostwright.server.context.document import Document
 
 
 def register(server) -> None:

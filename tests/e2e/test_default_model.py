@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from ghostwright.export.verify import verify_bundle
 from ghostwright.inference import GenerationRequest, Prompt, load_engine
 from ghostwright.inference.decoder import Decoder

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from ghostwright.export.safetensors_file import write_safetensors
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+from ghostwright.export.safetensors_file import write_safetensors
 
 CORPUS = [
     "def add(a, b):\n    return a + b\n",

@@ -6,9 +6,9 @@ import json
 import shutil
 
 import pytest
-from ghostwright.inference import load_engine
 
 from ghostwright.errors import BundleError, EngineError
+from ghostwright.inference import load_engine
 
 
 @pytest.fixture

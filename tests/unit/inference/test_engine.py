@@ -6,6 +6,8 @@ import threading
 import time
 
 import pytest
+
+from ghostwright.errors import RequestError
 from ghostwright.inference import (
     CancelToken,
     FinishReason,
@@ -15,8 +17,6 @@ from ghostwright.inference import (
     load_engine,
 )
 from ghostwright.inference.api import SamplingParams
-
-from ghostwright.errors import RequestError
 
 CODE = "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n" * 3
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from ghostwright.inference.api import SamplingParams
 from ghostwright.inference.sampling import Sampler
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ghostwright.server.context.definitions import extract_definitions
 from ghostwright.server.context.languages import new_parser, spec_for
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from ghostwright.server.context.document import Document, uri_to_path
-from ghostwright.server.context.languages import new_parser, spec_for
 from lsprotocol import types
 
 from ghostwright.errors import RequestError
+from ghostwright.server.context.document import Document, uri_to_path
+from ghostwright.server.context.languages import new_parser, spec_for
 
 PIECES = ["def ", "x", " = ", "(", ")", ":", "\n", "    ", "😀", "é", "中", "'", '"', "#", "{", "}",
           "return ", "1", ",", " ", "if ", "class A:\n    pass\n", "\n\n", "𝔘"]

@@ -6,6 +6,7 @@ import re
 from dataclasses import fields
 
 import pytest
+
 from ghostwright.server.context.languages import _SPECS, grammar, spec_for
 
 NAMES = sorted(_SPECS)

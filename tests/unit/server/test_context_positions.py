@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from ghostwright.server.context.positions import LineIndex, utf16_len, utf16_to_index
 
 from ghostwright.errors import RequestError
+from ghostwright.server.context.positions import LineIndex, utf16_len, utf16_to_index
 
 TEXT = "def f():\n    return '😀é'  # 中\n\nx = 1"
 

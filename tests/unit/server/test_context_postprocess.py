@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ghostwright.server.context.postprocess import clean_completion, clean_partial
 
 

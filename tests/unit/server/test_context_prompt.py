@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 
 import pytest
+
+from ghostwright.errors import RequestError
 from ghostwright.server.context.document import Document
 from ghostwright.server.context.languages import spec_for
 from ghostwright.server.context.prompt import CompletionPrompt, build_completion_prompt
 from ghostwright.server.context.recent_edits import RecentEdits
 from ghostwright.server.context.workspace_index import WorkspaceIndex
-
-from ghostwright.errors import RequestError
 
 GOLDEN = Path(__file__).parent / "golden"
 CURSOR = "<|cursor|>"

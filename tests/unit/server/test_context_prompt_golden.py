@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from ghostwright.server.context.document import Document
 from ghostwright.server.context.languages import spec_for
 from ghostwright.server.context.prompt import CompletionPrompt, build_completion_prompt

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+
+from ghostwright.errors import RequestError
 from ghostwright.server.context.secrets import (
     PLACEHOLDER,
     ensure_not_secret,
     is_secret_file,
     redact,
 )
-
-from ghostwright.errors import RequestError
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ghostwright.server.context.document import Document
 from ghostwright.server.context.languages import spec_for
 from ghostwright.server.context.trigger import completion_mode, should_trigger, stop_strings

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from ghostwright.server.context.index_watcher import IndexWatcher
 from ghostwright.server.context.workspace_files import IgnoreRules, iter_files
 from ghostwright.server.context.workspace_index import WorkspaceIndex
