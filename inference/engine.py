@@ -23,6 +23,7 @@ from ghostwright.inference.api import (
     GenerationRequest,
     GenerationStats,
     ModelInfo,
+    Priority,
     Prompt,
 )
 from ghostwright.inference.chat import chat_prompt
@@ -120,6 +121,18 @@ class OnnxEngine:
                              "cache_tokens": t.pool.capacity}
                       for name, t in self.tiers.items()},
         }
+
+    def warm_up(self, tokens: int = 12) -> None:
+        """Run a short request on every tier: first-run allocations happen now, not on the
+        user's first keystroke, and the router starts from measured speeds."""
+        prompt = Prompt.text("def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n")
+        for name in self.tiers:
+            for _ in self.generate(GenerationRequest(prompt=prompt, max_tokens=tokens, tier=name,
+                                                     priority=Priority.BACKGROUND, request_id=f"warm-up/{name}")):
+                pass
+        for tier in self.tiers.values():  # the warm-up's KV state is of no use to anyone
+            for slot in tier.pool.slots:
+                slot.tokens.clear()
 
     def close(self) -> None:
         with self._cond:
@@ -224,8 +237,8 @@ class OnnxEngine:
             yield from self._generate_in_slot(job, tier, slot, ids, reuse)
         finally:
             tier.pool.release(slot)
-            if job.finished:
-                self.router.record(tier_name, stats)
+            if job.finished:  # warm-up requests measure speed but spend no budget
+                self.router.record(tier_name, stats, count_budget=not (request.request_id or "").startswith("warm-up/"))
 
     def _generate_in_slot(self, job: _Job, tier: Tier, slot, ids: list[int], reuse: int) -> Iterator[None]:
         request, stats, decoder = job.request, job.stats, tier.decoder

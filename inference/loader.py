@@ -63,11 +63,12 @@ def _check_fits(manifests: list[BundleManifest], kv_bytes: int) -> None:
 
 def load_engine(bundle_dir: str | Path, device: str = "auto", *, threads: int | None = None,
                 max_slots: int = 3, cache_tokens: int = 2048, full_token_budget: int | None = None,
-                tiers: tuple[str, ...] | None = None) -> OnnxEngine:
+                tiers: tuple[str, ...] | None = None, warm_up: bool = True) -> OnnxEngine:
     """Load the bundle(s) under ``bundle_dir`` into a running engine.
 
     device: auto (CUDA when onnxruntime has it and a GPU answers, else CPU) | cpu | cuda.
     tiers: restrict to some of ("full", "mini").
+    warm_up: run a short request per tier before returning (measures speeds for the router).
     """
     if device not in ("auto", "cpu", "cuda"):
         raise EngineError(f"unknown device {device!r} (auto, cpu or cuda)")
@@ -97,4 +98,7 @@ def load_engine(bundle_dir: str | Path, device: str = "auto", *, threads: int | 
         built[name] = Tier(name, decoder, pool)
         log.info("tier %s: %s/%s on %s", name, manifest.name, manifest.variant, decoder.device)
     tokenizer = TextTokenizer(first.tokenizer_path, c.vocab_size, first.special_tokens.get("bos"), first.add_bos)
-    return OnnxEngine(built, tokenizer, first, Router(tuple(built), full_token_budget=full_token_budget))
+    engine = OnnxEngine(built, tokenizer, first, Router(tuple(built), full_token_budget=full_token_budget))
+    if warm_up:
+        engine.warm_up()
+    return engine

@@ -69,10 +69,10 @@ class Router:
                 return "mini", f"full would take ~{estimate * 1000:.0f} ms, past the deadline"
         return "full", "default"
 
-    def record(self, tier: str, stats: GenerationStats) -> None:
+    def record(self, tier: str, stats: GenerationStats, count_budget: bool = True) -> None:
         with self._lock:
             self.speeds[tier].update(stats)
-            if tier == "full":
+            if tier == "full" and count_budget:
                 self.spent_full_tokens += stats.prefilled_tokens + stats.generated_tokens
 
     def snapshot(self) -> dict[str, object]:

@@ -47,7 +47,7 @@ class CompletionService:
         offset = doc.offset_at(line, character)  # RequestError past the end
         if not settings.enabled or (settings.languages and doc.language_id not in settings.languages):
             return None
-        if automatic and not should_trigger(doc, offset, automatic=True):
+        if not should_trigger(doc, offset, automatic=automatic):  # secret files, code right of the cursor
             return None
         before = doc.text[:offset]
         cached = server.typed_ahead.lookup(uri, before)

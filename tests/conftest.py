@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from support.tiny_model import TinySpec, train_tokenizer, write_gguf, write_hf_folder
 
 

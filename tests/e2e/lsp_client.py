@@ -26,7 +26,7 @@ async def start_server(model_dir: Path, home: Path, root: Path | None = None,
         server_env=env,
     )
     client = await config.start()
-    await client.initialize_session(types.InitializeParams(
+    client.initialize_result = await client.initialize_session(types.InitializeParams(
         capabilities=capabilities(),
         root_uri=root.as_uri() if root else None,
         initialization_options={"debounceMs": 0, **(options or {})},

@@ -8,9 +8,10 @@ import time
 
 import pytest
 import pytest_asyncio
-from e2e.lsp_client import end_of, inline, open_doc, start_server, stop_server
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+
+from e2e.lsp_client import end_of, inline, open_doc, start_server, stop_server
 
 pytestmark = [pytest.mark.default_model]
 

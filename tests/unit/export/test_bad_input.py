@@ -6,10 +6,10 @@ import json
 import shutil
 
 import pytest
-from support.tiny_model import TinySpec
 
 from ghostwright.errors import ModelSourceError, UnsupportedModelError
 from ghostwright.export.bundle import export_variant, read_source
+from support.tiny_model import TinySpec
 
 
 def test_truncated_gguf(tiny_sources, tmp_path):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support.tiny_model import TinySpec
 
 from ghostwright.export import reference
 from ghostwright.export.bundle import export_variant, read_source
 from ghostwright.export.quantize import dequantize, dequantize_int4, quantize, quantize_int4
 from ghostwright.inference.decoder import Decoder
 from ghostwright.inference.manifest import read_manifest
+from support.tiny_model import TinySpec
 
 TEXT = "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n"
 

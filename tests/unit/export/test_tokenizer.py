@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from support.tiny_model import TinySpec
 from tokenizers import Tokenizer
 
 from ghostwright.export.bundle import read_source
+from support.tiny_model import TinySpec
 
 GOLDEN = Path(__file__).parent / "golden" / "smollm2_llama_cpp_tokens.json"
 SAMPLES = ["def f(x):\n    return x + 12345\n", "héllo wörld — 你好 🙂", "\t\ttabs  and   spaces\n\n"]
