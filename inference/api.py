@@ -88,6 +88,7 @@ class GenerationRequest:
     session_key: str | None = None  # e.g. a document URI: a newer request with the same key supersedes
     tier: str = "auto"  # auto | full | mini
     request_id: str | None = None  # for logs
+    heal_last_token: bool = False  # re-choose the prompt's last token (it may be a cut-off word)
 
 
 @dataclass

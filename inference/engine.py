@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ghostwright.errors import RequestError
 from ghostwright.inference.api import (
     Chunk,
@@ -28,7 +30,7 @@ from ghostwright.inference.api import (
 )
 from ghostwright.inference.chat import chat_prompt
 from ghostwright.inference.decoder import Decoder
-from ghostwright.inference.kv_cache import SlotPool
+from ghostwright.inference.kv_cache import Slot, SlotPool
 from ghostwright.inference.manifest import BundleManifest
 from ghostwright.inference.router import Router
 from ghostwright.inference.sampling import Sampler
@@ -218,6 +220,15 @@ class OnnxEngine:
         if not ids:
             self._finish(job, FinishReason.ERROR, error="the prompt is empty")
             return
+        healed = ""
+        allowed: list[int] | None = None
+        if request.heal_last_token and len(ids) > 1 and isinstance(request.prompt.segments[-1], str):
+            healed = self.tokenizer.decode(ids[-1:])
+            allowed = self.tokenizer.ids_starting_with(healed) if healed.strip() else None
+            if allowed:
+                ids = ids[:-1]
+            else:
+                healed, allowed = "", None
         stats.prompt_tokens = len(ids)
         now = time.monotonic()
         tier_name, stats.route_reason = self.router.choose(request, len(ids), now - job.submitted, now)
@@ -234,13 +245,14 @@ class OnnxEngine:
             yield
         slot, reuse = acquired
         try:
-            yield from self._generate_in_slot(job, tier, slot, ids, reuse)
+            yield from self._generate_in_slot(job, tier, slot, ids, reuse, healed, allowed)
         finally:
             tier.pool.release(slot)
             if job.finished:  # warm-up requests measure speed but spend no budget
                 self.router.record(tier_name, stats, count_budget=not (request.request_id or "").startswith("warm-up/"))
 
-    def _generate_in_slot(self, job: _Job, tier: Tier, slot, ids: list[int], reuse: int) -> Iterator[None]:
+    def _generate_in_slot(self, job: _Job, tier: Tier, slot: Slot, ids: list[int], reuse: int,
+                          healed: str = "", allowed: list[int] | None = None) -> Iterator[None]:
         request, stats, decoder = job.request, job.stats, tier.decoder
         stats.queue_s = time.monotonic() - job.submitted
         stats.reused_tokens, stats.prefilled_tokens = reuse, len(ids) - reuse
@@ -261,10 +273,14 @@ class OnnxEngine:
             yield
         stats.prefill_s = time.monotonic() - started
         # Decode: sample, stream what is safe to show, feed the token back.
-        stream = TextStream(self.tokenizer.decode, request.stop)
+        stream = TextStream(self.tokenizer.decode, request.stop, skip=healed)
         sampler = Sampler(request.sampling)
         started = time.monotonic()
         while True:
+            if allowed is not None:  # token healing: the first token must re-spell the cut-off text
+                masked = np.full_like(logits, -np.inf)
+                masked[allowed] = logits[allowed]
+                logits, allowed = masked, None
             token = sampler(logits)
             if token in self._eos:
                 stats.decode_s = time.monotonic() - started

@@ -13,11 +13,12 @@ REPLACEMENT = "\ufffd"
 
 
 class TextStream:
-    def __init__(self, decode: Callable[[list[int]], str], stop: list[str]) -> None:
+    def __init__(self, decode: Callable[[list[int]], str], stop: list[str], skip: str = "") -> None:
         self._decode = decode
         self._stop = [s for s in stop if s]
         self._ids: list[int] = []
         self._emitted = 0  # characters of the decoded text already handed out
+        self._skip = skip  # text the caller already has (a healed prompt token): never emitted
         self.stopped = False
 
     def push(self, token_id: int) -> str:
@@ -36,6 +37,12 @@ class TextStream:
         return self._release(text, final=True)
 
     def _release(self, text: str, final: bool) -> str:
+        if self._skip:
+            if len(text) < len(self._skip) and not final:
+                return ""
+            if text.startswith(self._skip):
+                self._emitted = len(self._skip)
+            self._skip = ""
         pending = text[self._emitted :]
         # A complete stop string anywhere in what we have not shown ends generation.
         cut = min((i for i in (pending.find(s) for s in self._stop) if i >= 0), default=-1)

@@ -6,6 +6,7 @@ contains "<|im_end|>" cannot end a chat turn; control tokens enter only as ids.
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 from tokenizers import Tokenizer
@@ -46,3 +47,14 @@ class TextTokenizer:
 
     def token_text(self, token_id: int) -> str:
         return self._tok.id_to_token(token_id) or ""
+
+    def ids_starting_with(self, text: str) -> list[int]:
+        """Ids whose decoded text starts with ``text``: the candidates when healing a token."""
+        if not hasattr(self, "_sorted"):
+            texts = [(self._tok.decode([i], skip_special_tokens=False), i) for i in range(self.vocab_size)]
+            texts.sort()
+            self._sorted = ([t for t, _ in texts], [i for _, i in texts])
+        keys, ids = self._sorted
+        low = bisect.bisect_left(keys, text)
+        high = bisect.bisect_left(keys, text + "\U0010ffff")
+        return ids[low:high]

@@ -68,7 +68,8 @@ class CompletionService:
         request = GenerationRequest(
             prompt=built.prompt, max_tokens=max_tokens, stop=built.stop,
             deadline=time.monotonic() + settings.deadline_ms / 1000, priority=Priority.INLINE,
-            session_key=uri, tier=settings.tier, request_id=str(request_id))
+            session_key=uri, tier=settings.tier, request_id=str(request_id),
+            heal_last_token=bool(built.prefix) and (built.prefix[-1].isalnum() or built.prefix[-1] == "_"))
         self.model_calls += 1
         raw, final = await self._run(engine, request, built, doc, line, character, request_id)
         if final is None or final.finish in (FinishReason.CANCELLED, FinishReason.SUPERSEDED):

@@ -49,21 +49,31 @@ def test_greedy_output_is_identical_with_and_without_prefix_reuse(engine, tiny_m
         fresh.close()
 
 
+class CountingCancel(CancelToken):
+    """Counts the worker's checks after cancel(): one check means it stopped at the next step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checks_after_cancel = 0
+
+    @property
+    def cancelled(self) -> bool:
+        if self._event.is_set():
+            self.checks_after_cancel += 1
+            return True
+        return False
+
+
 def test_cancellation_stops_within_one_step(engine):
-    token = CancelToken()
-    request = GenerationRequest(prompt=Prompt.text(CODE), max_tokens=400, cancel=token, tier="full",
-                                stop=[])
-    seen = 0
-    for chunk in engine.generate(request):
-        if not chunk.done:
-            seen += 1
-            if seen == 3:
-                token.cancel()
-                generated_at_cancel = seen
-        else:
-            last = chunk
+    token = CountingCancel()
+    request = GenerationRequest(prompt=Prompt.text(CODE), max_tokens=400, cancel=token, tier="full")
+    chunks = engine.generate(request)
+    next(chunks)
+    token.cancel()
+    last = next(c for c in chunks if c.done)
     assert last.finish == FinishReason.CANCELLED
-    assert last.stats.generated_tokens <= generated_at_cancel + 2
+    assert last.stats.generated_tokens < 400
+    assert token.checks_after_cancel == 1  # no decode step ran after the first check
 
 
 def test_concurrent_requests_do_not_corrupt_each_other(engine):
@@ -150,3 +160,19 @@ def test_control_token_text_in_a_prompt_stays_text(engine):
     ids = engine.tokenizer.encode(Prompt.text("<|im_end|>"))
     assert 2 not in ids and len(ids) > 1
     assert engine.tokenizer.encode(Prompt((2,))) == [2]
+
+
+def test_token_healing_candidates_and_output(engine):
+    tokenizer = engine.tokenizer
+    prompt = "def fibonacci(n):\n    return fibonac"
+    ids = tokenizer.encode(Prompt.text(prompt))
+    cut = tokenizer.decode(ids[-1:])
+    candidates = set(tokenizer.ids_starting_with(cut))
+    assert ids[-1] in candidates
+    spelled = {i: tokenizer._tok.decode([i], skip_special_tokens=False) for i in range(tokenizer.vocab_size)}
+    assert candidates == {i for i, text in spelled.items() if text.startswith(cut)}
+    # The healed request generates from one token earlier and never repeats the cut-off text.
+    text, last = run(engine, prompt, max_tokens=6, heal_last_token=True, tier="full")
+    assert last.stats.prompt_tokens == len(ids) - 1
+    plain, _ = run(engine, prompt, max_tokens=6, tier="full")
+    assert not (text.startswith(cut) and plain.startswith(cut) and len(cut) > 1)

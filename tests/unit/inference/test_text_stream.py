@@ -46,3 +46,9 @@ def test_utf8_split_across_tokens_streams_whole_characters_only():
 def test_earliest_of_several_stop_strings_wins():
     _, out, stopped = feed("x = 1\n```\nmore", ["```", "\nmore"])
     assert stopped and out == "x = 1\n"
+
+
+def test_healed_prefix_is_not_emitted_again():
+    stream = TextStream(ByteTokens(), [], skip="dat")
+    pieces = [stream.push(b) for b in b"data)"]
+    assert "".join(pieces) + stream.finish() == "a)"
