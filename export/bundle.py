@@ -116,7 +116,8 @@ def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str |
             f.name: {"bytes": f.stat().st_size, "sha256": sha256_of(f)}
             for f in sorted(tmp.iterdir())
         }
-        manifest[Manifest.EXPORTER] = {"version": __version__, "seconds": round(time.perf_counter() - started, 2)}
+        manifest[Manifest.EXPORTER] = {"version": __version__, "revision": contract.EXPORT_REVISION,
+                                       "seconds": round(time.perf_counter() - started, 2)}
         (tmp / contract.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         if out_dir.exists():
             shutil.rmtree(out_dir)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 FORMAT = "ghostwright-bundle"
 FORMAT_VERSION = 1
+# Bumped whenever export would write a different graph or different weights for the same
+# source (a new fusion, another quantizer): cached bundles of an older revision are re-exported.
+EXPORT_REVISION = 3
 
 # Files inside a bundle directory.
 MANIFEST_FILE = "manifest.json"
@@ -63,4 +66,4 @@ class Manifest:
     GRAPH = "graph"  # {file, data, inputs: [...], outputs: [...], kv_layout}
     SOURCE = "source"  # {kind, path, sha256}
     FILES = "files"  # {name: {bytes, sha256}}
-    EXPORTER = "exporter"  # {version, seconds}
+    EXPORTER = "exporter"  # {version, revision, seconds}

@@ -38,6 +38,7 @@ def _up_to_date(out: Path, source_sha: str) -> bool:
     files_ok = all((out / f).is_file() and (out / f).stat().st_size == meta["bytes"]
                    for f, meta in raw.get(Manifest.FILES, {}).items())
     return (raw.get(Manifest.FORMAT_VERSION) == contract.FORMAT_VERSION and files_ok
+            and raw.get(Manifest.EXPORTER, {}).get("revision") == contract.EXPORT_REVISION
             and raw.get(Manifest.SOURCE, {}).get("sha256") == source_sha)
 
 

@@ -77,6 +77,9 @@ class CompletionService:
         if final.finish == FinishReason.ERROR:
             log.warning("completion %s failed: %s", request_id, final.error)
             return None
+        if final.finish == FinishReason.DEADLINE:  # cut off mid-thought: keep whole lines only
+            raw = clean_partial(raw, prefix=built.prefix, suffix=built.suffix, mode=built.mode,
+                                language=doc.language).text
         text = clean_completion(raw, prefix=built.prefix, suffix=built.suffix, mode=built.mode,
                                 language=doc.language)
         latency = (time.monotonic() - started) * 1e3

@@ -27,7 +27,7 @@ def is_prime(n: int) -> bool:
 async def client(default_model_dir, tmp_path):
     (tmp_path / "ws").mkdir()
     client = await start_server(default_model_dir, tmp_path / "home", tmp_path / "ws",
-                                {"streaming": True})
+                                {"streaming": True, "deadlineMs": 30000})  # CI machines are slow and shared
     yield client
     await stop_server(client)
 

@@ -96,3 +96,17 @@ def test_failed_export_keeps_the_previous_bundle(tiny_sources, tmp_path):
         export_variant(source, "fp32", out)
     assert (out / "manifest.json").read_text() == before
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["fp32"]
+
+
+def test_bundles_from_an_older_exporter_revision_are_re_exported(tiny_sources, monkeypatch, tmp_path):
+    from ghostwright.export import contract, models
+
+    monkeypatch.setenv("GHOSTWRIGHT_HOME", str(tmp_path))
+    source_path = tiny_sources(TinySpec(), "hf")
+    [out] = models.export_model(source_path, "tiny", ("fp32",))
+    first = (out / "manifest.json").stat().st_mtime_ns
+    models.export_model(source_path, "tiny", ("fp32",))
+    assert (out / "manifest.json").stat().st_mtime_ns == first  # up to date: untouched
+    monkeypatch.setattr(contract, "EXPORT_REVISION", contract.EXPORT_REVISION + 1)
+    models.export_model(source_path, "tiny", ("fp32",))
+    assert (out / "manifest.json").stat().st_mtime_ns != first

@@ -32,7 +32,9 @@ def doc_at(marked: str, name: str, root: str = "/w") -> tuple[Document, int]:
 
 
 def build(doc: Document, offset: int, budget: int = 200, **kwargs: object) -> CompletionPrompt:
-    options: dict[str, object] = {"index": None, "recent_edits": None}
+    # A generous time budget: wall-clock limits are tested on their own below, and a loaded
+    # CI machine must not change which pieces fit.
+    options: dict[str, object] = {"index": None, "recent_edits": None, "time_budget_s": 10.0}
     options.update(kwargs)
     return build_completion_prompt(doc, offset, count_tokens=count_tokens, budget_tokens=budget,
                                    **options)  # type: ignore[arg-type]

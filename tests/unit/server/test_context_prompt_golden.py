@@ -86,6 +86,7 @@ def build(case: Case, root: Path) -> CompletionPrompt:
     return build_completion_prompt(
         doc, offset, index=index, recent_edits=recent, count_tokens=count_tokens,
         budget_tokens=case.budget, fim_tokens=FIM if case.fim else None,
+        time_budget_s=10.0,  # goldens are about content; a loaded machine must not drop pieces
     )
 
 
