@@ -104,8 +104,7 @@ class LlamaCpp:
         return time.perf_counter() - started
 
     def forget(self) -> None:
-        self.llm.reset()
-        self.llm._input_ids = self.llm._input_ids[:0]
+        self.llm.reset()  # n_tokens = 0: its prefix cache is empty
 
 
 def measure(engine: Ours | LlamaCpp, repeats: int) -> dict:
