@@ -50,7 +50,7 @@ class Router:
         """(tier, reason)."""
         with self._lock:
             tier, reason = self._choose(request, new_prompt_tokens, queued_s, now)
-            key = f"{tier}:{reason}"
+            key = f"{tier}:{reason.split(' (')[0]}"  # counted by kind; the estimate stays in the request's stats
             self.decisions[key] = self.decisions.get(key, 0) + 1
             return tier, reason
 
@@ -66,7 +66,7 @@ class Router:
             estimate = (queued_s + new_tokens * speed.prefill_s_per_token
                         + request.max_tokens * speed.decode_s_per_token)
             if now + estimate > request.deadline:
-                return "mini", f"full would take ~{estimate * 1000:.0f} ms, past the deadline"
+                return "mini", f"deadline (full would take ~{estimate * 1000:.0f} ms)"
         return "full", "default"
 
     def record(self, tier: str, stats: GenerationStats, count_budget: bool = True) -> None:

@@ -9,7 +9,9 @@ answered from the typed-ahead cache without the model.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 
@@ -37,7 +39,11 @@ class CompletionService:
     def __init__(self, server) -> None:
         self.server = server
         self._generation: dict[str, int] = {}
-        self.model_calls = 0
+        self.model_calls = 0  # started; some are cancelled by the next keystroke
+        self.completed_calls = 0
+        self.prompt_tokens = 0  # totals over completed model calls, for status and benchmarks
+        self.prefilled_tokens = 0
+        self._trace = os.environ.get("GHOSTWRIGHT_TRACE_PROMPTS")  # benchmarks only: a local JSONL file
 
     async def suggest(self, uri: str, line: int, character: int, *, automatic: bool,
                       request_id: object = None) -> Suggestion | None:
@@ -87,10 +93,21 @@ class CompletionService:
         log.info("completion %s: %s mode, %d prompt tokens (%d prefilled), %d generated, %.0f ms, pieces %s",
                  request_id, built.mode, stats.prompt_tokens, stats.prefilled_tokens,
                  stats.generated_tokens, latency, [(p.kind, p.tokens) for p in built.pieces])
+        self.completed_calls += 1
+        self.prompt_tokens += stats.prompt_tokens
+        self.prefilled_tokens += stats.prefilled_tokens
+        if self._trace:
+            self._write_trace(built, max_tokens, raw, latency)
         if not text:
             return None
         server.typed_ahead.remember(uri, before, text)
         return Suggestion(text, offset, "model", latency, stats.prompt_tokens, stats.prefilled_tokens)
+
+    def _write_trace(self, built, max_tokens: int, raw: str, latency_ms: float) -> None:
+        segments = [s if isinstance(s, str) else {"token": s} for s in built.prompt.segments]
+        with open(self._trace, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"segments": segments, "max_tokens": max_tokens, "stop": built.stop,
+                                "raw": raw, "latency_ms": round(latency_ms, 1)}) + "\n")
 
     async def _run(self, engine, request, built, doc, line, character, request_id):
         """Consume the engine's stream in a thread; stream partial text to opted-in clients."""

@@ -1,0 +1,192 @@
+"""Type a real file into the real server, keystroke by keystroke, as an editor would.
+
+Each keystroke is a didChange followed by an automatic textDocument/inlineCompletion; a
+request still in flight when the next key arrives is cancelled ($/cancelRequest), as VS
+Code does. Reported: p50/p95 latency from request to final response (answered requests
+only), model calls per keystroke, typed-ahead cache hits, prompt tokens prefilled per
+model call. Then the very prompts our server sent to its model go to llama-cpp-python's
+OpenAI-compatible server on the same GGUF (same max_tokens, stop strings, greedy) for
+the peer's round trip; its own built-in prefix reuse stays on, which only helps it.
+
+    python bench/typing_replay.py --peer-python /opt/peer-venv/bin/python [--chars 600] [--cps 8]
+
+The typed file is `watchdog/events.py` from the watchdog wheel (a dependency, Apache-2.0):
+code that no one here wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import median, save, table
+
+
+def source_text(chars: int) -> str:
+    import watchdog.events
+
+    text = Path(watchdog.events.__file__).read_text(encoding="utf-8")
+    start = text.index("import ")  # skip the licence header: type code
+    return text[start : start + chars]
+
+
+def percentile(values: list[float], p: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(values, p)) if values else float("nan")
+
+
+async def replay(text: str, cps: float, home: Path, trace: Path) -> dict:
+    client = LanguageClient("typing-replay", "1")
+    env = {**os.environ, "GHOSTWRIGHT_HOME": str(home), "GHOSTWRIGHT_TRACE_PROMPTS": str(trace)}
+    await client.start_io(sys.executable, "-m", "ghostwright.cli", "serve", env=env)
+    caps = types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
+        inline_completion=types.InlineCompletionClientCapabilities()))
+    workspace = Path(tempfile.mkdtemp())
+    await client.initialize_async(types.InitializeParams(capabilities=caps, root_uri=workspace.as_uri(),
+                                                         initialization_options={}))
+    client.initialized(types.InitializedParams())
+    uri = (workspace / "events.py").as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, "")))
+    await client.workspace_execute_command_async(types.ExecuteCommandParams("ghostwright.status"))
+    # Wait for the model to load before the clock starts (an editor session is long-lived).
+    for _ in range(600):
+        status = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghostwright.status"))
+        if status["loaded"]:
+            break
+        await asyncio.sleep(0.1)
+    latencies: list[float] = []
+    shown = cancelled = 0
+    pending: tuple[object, float] | None = None
+    line = col = 0
+
+    def on_done(future, sent: float) -> None:
+        nonlocal shown
+        if future.cancelled() or future.exception() is not None:
+            return
+        latencies.append((time.monotonic() - sent) * 1e3)
+        if future.result() and future.result().items:
+            shown += 1
+
+    for version, ch in enumerate(text, start=2):
+        if pending is not None and not pending[0].done():
+            client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[1]))
+            cancelled += 1
+        start = types.Position(line, col)
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            [types.TextDocumentContentChangePartial(types.Range(start, start), ch)]))
+        line, col = (line + 1, 0) if ch == "\n" else (line, col + len(ch.encode("utf-16-le")) // 2)
+        msg_id = f"k{version}"
+        params = types.InlineCompletionParams(
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, col))
+        sent = time.monotonic()
+        future = client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
+        future.add_done_callback(lambda f, s=sent: on_done(f, s))
+        pending = (future, msg_id)
+        await asyncio.sleep(1 / cps)
+    if pending is not None:
+        await asyncio.wrap_future(pending[0])
+    status = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghostwright.status"))
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    calls, completed = status["modelCalls"], status["completedModelCalls"]
+    return {
+        "keystrokes": len(text), "answered": len(latencies), "cancelled_by_next_key": cancelled, "shown": shown,
+        "latency_p50_ms": percentile(latencies, 50), "latency_p95_ms": percentile(latencies, 95),
+        "model_calls": calls, "model_calls_per_keystroke": calls / len(text),
+        "typed_ahead_hits": status["typedAheadHits"],
+        "completed_model_calls": completed,
+        "prompt_tokens_per_call": status["promptTokens"] / completed if completed else 0,
+        "prefilled_tokens_per_call": status["prefilledTokens"] / completed if completed else 0,
+        "routes": status["engine"]["router"]["decisions"] if status.get("engine") else {},
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def peer_round_trips(peer_python: str, gguf: Path, trace: Path, threads: int) -> list[float]:
+    port = free_port()
+    server = subprocess.Popen([peer_python, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+                               "--port", str(port), "--n_threads", str(threads), "--n_threads_batch", str(threads),
+                               "--n_ctx", "2048"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1/completions"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        times = []
+        for line in trace.read_text(encoding="utf-8").splitlines():
+            call = json.loads(line)
+            prompt = "".join(s for s in call["segments"] if isinstance(s, str))
+            body = json.dumps({"prompt": prompt, "max_tokens": call["max_tokens"], "temperature": 0.0,
+                               "stop": call["stop"][:4] or None}).encode()
+            request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+            started = time.monotonic()
+            with urllib.request.urlopen(request, timeout=120) as response:
+                response.read()
+            times.append((time.monotonic() - started) * 1e3)
+        return times
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--peer-python", help="a python with llama-cpp-python[server] installed")
+    parser.add_argument("--chars", type=int, default=600, help="how much of the file to type")
+    parser.add_argument("--cps", type=float, default=8.0, help="typing speed, characters per second")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    from ghostwright.export.models import pull_default
+    from ghostwright.export.pull import fetch_default_gguf
+    from ghostwright.home import ghostwright_home
+
+    pull_default()
+    trace = Path(tempfile.mkdtemp()) / "prompts.jsonl"
+    ours = asyncio.run(replay(source_text(args.chars), args.cps, ghostwright_home(), trace))
+    traced = [json.loads(line)["latency_ms"] for line in trace.read_text(encoding="utf-8").splitlines()]
+    ours["model_call_latency_p50_ms"] = median(traced)  # server-side, request start to suggestion
+    ours["model_call_latency_p95_ms"] = percentile(traced, 95)
+    rows = [["metric", "value"]] + [[k, f"{v:.2f}" if isinstance(v, float) else str(v)] for k, v in ours.items()]
+    print(f"typing {ours['keystrokes']} characters of watchdog/events.py at {args.cps} chars/s")
+    print(table(rows))
+    result = {"ours": ours, "chars": args.chars, "cps": args.cps}
+    if args.peer_python:
+        peer = peer_round_trips(args.peer_python, fetch_default_gguf(), trace, args.threads)
+        result["peer"] = {"requests": len(peer), "round_trip_p50_ms": median(peer),
+                          "round_trip_p95_ms": percentile(peer, 95)}
+        ratio = ours["model_call_latency_p50_ms"] / result["peer"]["round_trip_p50_ms"]
+        print(f"llama-cpp-python server, same {len(peer)} prompts: p50 {result['peer']['round_trip_p50_ms']:.0f} ms, "
+              f"p95 {result['peer']['round_trip_p95_ms']:.0f} ms")
+        print(f"our model-call p50 / peer p50 = {ratio:.2f} (target <= 0.5); over every keystroke our p50 is "
+              f"{ours['latency_p50_ms']:.0f} ms (typed-ahead hits and no-trigger answers included)")
+        result["p50_ratio"] = ratio
+    save("typing_replay", result)
+
+
+if __name__ == "__main__":
+    main()
