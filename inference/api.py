@@ -102,6 +102,7 @@ class GenerationStats:
     decode_s: float = 0.0
     tier: str = ""
     route_reason: str = ""
+    logprob_sum: float = 0.0  # sum of the model's log-probabilities of the generated tokens (ranking candidates)
 
     @property
     def decode_tokens_per_s(self) -> float:

@@ -282,6 +282,7 @@ class OnnxEngine:
                 masked[allowed] = logits[allowed]
                 logits, allowed = masked, None
             token = sampler(logits)
+            stats.logprob_sum += _logprob(logits, token)
             if token in self._eos:
                 stats.decode_s = time.monotonic() - started
                 self._finish(job, FinishReason.EOS, stream.finish())
@@ -305,3 +306,11 @@ class OnnxEngine:
                 return
             logits = decoder.forward(slot.cache, [token], len(slot.tokens))
             slot.tokens.append(token)
+
+
+def _logprob(logits: np.ndarray, token: int) -> float:
+    """log p(token) under the unscaled logits (temperature 1): what ranks sampled candidates."""
+    top = float(logits.max())
+    if not np.isfinite(logits[token]):
+        return float("-inf")
+    return float(logits[token]) - top - float(np.log(np.exp(logits - top).sum()))

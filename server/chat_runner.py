@@ -1,0 +1,101 @@
+"""Run one chat request through the server's engine: streamed, cancellable, off the event loop.
+
+    result = await run_chat(server, [{"role": "user", "content": "..."}], max_tokens=256,
+                            priority=Priority.INTERACTIVE, on_text=lambda text: ...)
+    result.text, result.finish, result.stats, result.mean_logprob
+
+Why one place: code actions, hover and ask all turn messages into a chat prompt, decode in a
+thread so the event loop keeps serving keystrokes, stream partial text to a progress report, and
+must stop decoding when the client cancels (``$/cancelRequest`` cancels the awaiting task; a
+:class:`CancelToken` from work-done progress stops it from the client's cancel button).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ghostwright.inference.api import (
+    CancelToken,
+    FinishReason,
+    GenerationRequest,
+    GenerationStats,
+    Priority,
+    SamplingParams,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChatResult:
+    text: str
+    finish: FinishReason | None
+    stats: GenerationStats
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """The model finished on its own (EOS, a stop string or the token limit)."""
+        return self.finish in (FinishReason.EOS, FinishReason.STOP, FinishReason.LENGTH)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.finish in (FinishReason.CANCELLED, FinishReason.SUPERSEDED)
+
+    @property
+    def mean_logprob(self) -> float:
+        """Average log-probability per generated token: how sure the model was, for ranking."""
+        count = self.stats.generated_tokens + (1 if self.finish == FinishReason.EOS else 0)
+        return self.stats.logprob_sum / count if count else float("-inf")
+
+
+async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 256,
+                   priority: Priority = Priority.INTERACTIVE, temperature: float = 0.0,
+                   top_p: float = 1.0, top_k: int = 0, seed: int | None = None,
+                   stop: list[str] | None = None, deadline_s: float | None = None,
+                   cancel: CancelToken | None = None, on_text: Callable[[str], None] | None = None,
+                   session_key: str | None = None, request_id: str | None = None,
+                   prefill: str = "") -> ChatResult:
+    """Decode one answer to ``messages``. ``prefill`` starts the assistant's turn (it is part of the
+    prompt, not of the returned text). ``on_text`` gets the whole text so far, from the decode thread."""
+    engine = await server.engines.get()
+    prompt = engine.chat_prompt(messages)
+    if prefill:
+        prompt = type(prompt)((*prompt.segments, prefill))
+    request = GenerationRequest(
+        prompt=prompt, max_tokens=max_tokens, stop=list(stop or []),
+        sampling=SamplingParams(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed),
+        deadline=None if deadline_s is None else time.monotonic() + deadline_s,
+        cancel=cancel or CancelToken(), priority=priority, session_key=session_key,
+        tier=getattr(server.settings, "tier", "auto"), request_id=request_id)
+    started = time.monotonic()
+
+    def consume() -> tuple[str, object]:
+        text, final = "", None
+        for chunk in engine.generate(request):
+            text += chunk.text
+            if chunk.done:
+                final = chunk
+                break
+            if on_text is not None and chunk.text:
+                on_text(text)
+        return text, final
+
+    try:
+        text, final = await asyncio.to_thread(consume)
+    except asyncio.CancelledError:  # $/cancelRequest: stop decoding within one step
+        request.cancel.cancel()
+        raise
+    stats = getattr(final, "stats", None) or GenerationStats()
+    finish = getattr(final, "finish", None)
+    error = getattr(final, "error", None)
+    seconds = time.monotonic() - started
+    log.info("chat %s: %s, %d prompt tokens, %d generated, %.2f s, mean logprob %.3f", request_id,
+             finish.value if finish else "no answer", stats.prompt_tokens, stats.generated_tokens, seconds,
+             stats.logprob_sum / max(1, stats.generated_tokens))
+    return ChatResult(text=text, finish=finish, stats=stats, error=error, seconds=seconds)
