@@ -24,9 +24,10 @@ def register(server) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls, params: types.InitializeParams) -> None:
         options = params.initialization_options
+        if isinstance(options, dict) and "reportsShown" in options:  # a client capability, not a setting
+            server.client_reports_shown = bool(options["reportsShown"])
+            options = {key: value for key, value in options.items() if key != "reportsShown"}
         apply(options)
-        if isinstance(options, dict):
-            server.client_reports_shown = bool(options.get("reportsShown", False))
         root = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
         if root and (path := uri_to_path(root)):
             server.workspace_root = Path(path)
