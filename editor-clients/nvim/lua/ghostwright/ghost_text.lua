@@ -40,7 +40,7 @@ function M.show(bufnr, row, col, text)
     virt_text_pos = 'inline',
     virt_lines = #virt_lines > 0 and virt_lines or nil,
     hl_mode = 'combine',
-    right_gravity = false,
+    right_gravity = true, -- the cursor is drawn before (not after) inline text at its column
   })
 end
 

@@ -1,0 +1,109 @@
+"""The Neovim client (editor-clients/nvim) in a real Neovim against the real server and
+the real default model: ghost text while typing, the accept keys, commands, health, and
+the errors a user must see. Each test is one Neovim run; see lua/scenarios/."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+from editors.nvim_runner import HERE, run_headless, server_cmd
+
+FUNCTION = '''import math
+
+
+def is_prime(n: int) -> bool:
+    """Return True if n is a prime number."""
+'''
+DOCSTRING_LINE = 5  # 1-based line of the docstring: `o` there opens the body
+# The suggestion must end where the model stops, not where a busy machine's 2 s deadline cuts it.
+GENEROUS = {"deadline_ms": 30000}
+SCREENSHOT = HERE / "artifacts" / "nvim_ghost_text"  # .txt and .svg: the screen with ghost text on it
+
+
+def screen_rows_left(screen: list[str], row: int) -> int:
+    """How many suggestion lines fit on screen from `row` on (the status and command lines stay)."""
+    return len(screen) - 3 - row
+
+
+def python_file(tmp_path: Path, name: str = "primes.py") -> Path:
+    (tmp_path / "ws").mkdir(exist_ok=True)
+    path = tmp_path / "ws" / name
+    path.write_text(FUNCTION)
+    return path
+
+
+@pytest.mark.default_model
+def test_ghost_text_is_streamed_and_accepted_word_line_and_all(default_model_dir, tmp_path):
+    path = python_file(tmp_path)
+    r = run_headless(tmp_path, "ghost_text", {"cmd": server_cmd(default_model_dir), "server": GENEROUS},
+                     file=str(path), line=DOCSTRING_LINE, screenshot=str(SCREENSHOT), ui=True, timeout_s=90)
+
+    # Ghost text: one extmark at the cursor, inline first line, the rest as virtual lines.
+    suggestion = r["suggestion"]
+    assert suggestion.strip(), "the ghost text is empty"
+    row, col, details = r["extmark"][1], r["extmark"][2], r["extmark"][3]
+    assert [row, col] == r["cursor"] and details["virt_text_pos"] == "inline"
+    assert len(details.get("virt_lines", [])) == suggestion.count("\n")
+    assert r["partials"] > 0, "streaming is on but no partial chunk was drawn"
+
+    # The screen Neovim drew: the buffer, the ghost text after the cursor and below it, insert mode.
+    screen = r["screen"].split("\n")
+    assert SCREENSHOT.with_suffix(".txt").read_text() == r["screen"]
+    assert "<svg" in SCREENSHOT.with_suffix(".svg").read_text()
+    (crow, ccol), shown = r["screen_cursor"], suggestion.split("\n")
+    text_col = ccol - r["cursor"][1]  # where buffer text starts, after the line numbers
+    assert screen[crow][ccol:].rstrip() == shown[0].rstrip(), r["screen"]
+    for k, line in enumerate(shown[1:screen_rows_left(screen, crow)], start=1):
+        assert screen[crow + k][text_col:].rstrip() == line.rstrip(), r["screen"]
+    assert any(line.startswith("-- INSERT --") for line in screen), r["screen"]
+    assert r["requests"] == 1 and r["cache_hits"] == 1, "dismiss + trigger should reuse the cached answer"
+
+    # Accept word, accept line, then <Tab>: the buffer is the suggestion inserted at the cursor.
+    lines = r["before"].split("\n")
+    offset = sum(len(line) + 1 for line in lines[: r["cursor"][0]]) + r["cursor"][1]
+    expected = r["before"][:offset] + suggestion + r["before"][offset:]
+    assert r["after"] == expected
+    assert r["after_word"].strip() and r["rest_after_word"] and suggestion.endswith(r["rest_after_word"])
+    saved = path.read_text()
+    assert saved.rstrip("\n") == expected.rstrip("\n")
+    ast.parse(saved)  # what was accepted is valid Python
+
+    # :Ghostwright status / stats and :checkhealth show the server's own view.
+    assert "model: smollm2-135m-instruct (loaded)" in r["status"] and "device: cpu" in r["status"]
+    assert "accepted 1" in r["stats"]
+    assert "OK server binary" in r["health"] and "OK model: smollm2-135m-instruct (loaded)" in r["health"]
+    assert "device: cpu" in r["health"]
+
+    # Nothing went wrong on the way: no warning from the plugin or the server.
+    assert [n["message"] for n in r["notifications"] if n["level"] >= 3] == []
+
+
+def test_problems_are_shown_not_swallowed(tmp_path):
+    bad_options = {"cmd": ["ghostwright-not-installed", "serve"], "debounce_ms": "fast", "bogus": 1,
+                   "keymaps": {"accept": 3}, "server": {"tier": "huge"}}
+    r = run_headless(
+        tmp_path, "no_server", bad_options, timeout_s=30,
+        file=str(python_file(tmp_path)), other_file=str(python_file(tmp_path, "other.py")),
+        no_model_file=str(python_file(tmp_path, "nomodel.py")),
+        no_model_cmd=server_cmd(tmp_path / "no-such-model"),
+        broken_cmd=[sys.executable, "-c", "import sys; sys.exit('no model here')"])
+
+    # Bad options: a warning each, and the defaults in force.
+    assert r["options"] == {"debounce_ms": 75, "keymaps_accept": "<Tab>", "tier": "auto"}
+    for name in ("debounce_ms", "bogus", "keymaps.accept", "server.tier"):
+        assert f'"{name}"' in r["setup_warnings"]
+    assert r["second_setup_debounce"] == 30
+
+    # No binary: an error that says what to install or set, and the same in :checkhealth.
+    assert "ghostwright-not-installed" in r["missing"] and "not found on $PATH" in r["missing"]
+    assert "cmd" in r["missing"] and "pip install" in r["missing"]
+    assert "ERROR Ghostwright: server \"ghostwright-not-installed\" not found" in r["health"]
+
+    # A server without its model: the first suggestion request says which model and what to run.
+    assert "no-such-model" in r["no_model"] and "ghostwright model pull" in r["no_model"]
+
+    # A server that dies at start: its exit code and its last words.
+    assert "exited (code 1" in r["broken"] and "no model here" in r["broken"]
