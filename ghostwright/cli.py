@@ -108,7 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pull_default()
     engine = _engine(args)
     try:
-        print("--- prompt ---\n" + DEMO_PROMPT + "--- completion (default model, greedy) ---")
+        print("--- prompt ---\n" + DEMO_PROMPT + "\n--- completion (default model, greedy) ---")
         request = GenerationRequest(prompt=Prompt.text(DEMO_PROMPT), max_tokens=96,
                                     stop=["\n\n\n", "\ndef ", "\nclass ", "```"])
         for chunk in engine.generate(request):

@@ -67,9 +67,18 @@ class GhostwrightServer(LanguageServer):
 
 
 def create_server(engine_factory: Callable[[Settings], Engine]) -> GhostwrightServer:
-    from ghostwright.server.features import commands, completion, inline_completion, lifecycle, sync
+    from ghostwright.server.features import (
+        ask,
+        code_actions,
+        commands,
+        completion,
+        hover,
+        inline_completion,
+        lifecycle,
+        sync,
+    )
 
     server = GhostwrightServer(engine_factory)
-    for feature in (lifecycle, sync, inline_completion, completion, commands):
+    for feature in (lifecycle, sync, inline_completion, completion, commands, code_actions, hover, ask):
         feature.register(server)
     return server

@@ -103,8 +103,9 @@ def _defined_here(ident: Node, name: str, spec: LanguageSpec, source: bytes) -> 
         target = node.child_by_field_name(field) if field else None
         if target is not None and target.start_byte <= ident.start_byte and ident.end_byte <= target.end_byte:
             return ("attribute" if target.type in MEMBERS else "variable"), node
-        if node.type in PARAMETER_LISTS:
-            return "parameter", below
+        if node.type in PARAMETER_LISTS:  # the parameter's own name, not its type or default value
+            binds = below.id == ident.id or (below.named_children and below.named_children[0].id == ident.id)
+            return ("parameter", below) if binds else None
         below, node = node, node.parent
     return None
 
