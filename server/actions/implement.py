@@ -1,0 +1,209 @@
+"""Implement from docstring: verified NL→code.
+
+A function whose body is empty, ``pass``, ``...`` or a TODO gets a body written from its
+signature and docstring (or the comment above it). Several candidates are decoded — greedy
+first, then sampled with fixed seeds — and the docstring's own examples (``>>>`` lines and
+written-out ``f(1) == 2`` lines) run against each in the sandbox. The winner passes the most
+examples (all of them, ideally), ties broken by the model's mean log-probability. The result
+says what was verified ("3/3 examples pass"), and the log keeps every candidate's evidence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import textwrap
+from dataclasses import dataclass
+
+from ghostwright.server.actions.base import (
+    ActionContext,
+    ActionError,
+    ActionResult,
+    InvalidAnswer,
+    Offer,
+)
+from ghostwright.server.actions.code_blocks import extract_code
+from ghostwright.server.actions.edits import Replacement
+from ghostwright.server.actions.python_code import (
+    function_body,
+    helper_definitions,
+    import_insert_offset,
+    indent_body,
+    new_imports,
+)
+from ghostwright.server.actions.targets import FunctionTarget, function_at, module_imports, top_level_definitions
+from ghostwright.server.context.document import Document
+from ghostwright.server.doctest_check import CheckResult, check_candidate, extract_examples
+
+log = logging.getLogger(__name__)
+
+ID = "implement"
+KIND = "refactor.rewrite"
+MAX_TOKENS = 320
+DEFAULT_SAMPLES = 6  # candidates at most: greedy + 5 sampled (fewer when one passes every example)
+MAX_SAMPLES = 16
+TEMPERATURE = 0.8
+CONTEXT_CHARS = 1500  # neighbouring definitions shown to the model, nearest first
+SEED_BASE = 1000
+
+
+@dataclass
+class Candidate:
+    index: int
+    temperature: float
+    replacements: list[Replacement]
+    mean_logprob: float
+    check: CheckResult | None = None
+
+    def rank(self) -> tuple[bool, int, float]:
+        passed = self.check.passed if self.check else 0
+        return (bool(self.check and self.check.all_passed), passed, self.mean_logprob)
+
+
+def offers(doc: Document, start: int, end: int) -> list[Offer]:
+    target = function_at(doc, start, end)
+    if target is None or not target.is_stub or not (target.docstring or target.comment):
+        return []
+    source = "docstring" if target.docstring else "comment"
+    return [Offer(ID, f"Implement {target.name} from its {source}", KIND,
+                  {"function": target.name, "offset": target.start})]
+
+
+def find_target(ctx: ActionContext) -> FunctionTarget:
+    offset = ctx.data.get("offset")
+    target = function_at(ctx.doc, offset) if isinstance(offset, int) and 0 <= offset <= len(ctx.text) else None
+    if target is None or target.name != ctx.data.get("function"):
+        raise ActionError(f"the function {ctx.data.get('function')!r} is no longer where it was")
+    if not target.is_stub:
+        raise ActionError(f"{target.name} already has a body")
+    return target
+
+
+def prompt(ctx: ActionContext, target: FunctionTarget) -> tuple[list[dict[str, str]], str, list[str]]:
+    """Chat messages, the assistant prefill and stop strings.
+
+    The function is shown as code in the user turn and the answer is started with a fence: the
+    default model then restates the function with a body. Starting the answer with the function
+    itself (so it only continues the body) does worse: it takes the code for finished and closes
+    the fence (measured on HumanEval)."""
+    code = _shown_code(ctx.doc, target)
+    what = "docstring" if target.docstring else "comment"
+    user = (f"Complete the following Python function (see its {what}). Reply with the whole function in one "
+            f"```python code block.\n\n```python\n{code}```")
+    return ctx.messages(user), "```python\n", ["\n```"]
+
+
+def _stub_text(text: str, target: FunctionTarget) -> str:
+    """The function up to its docstring (or header), dedented to column 0, ending in a new line."""
+    head_end = target.doc_end if target.doc_end is not None else target.header_end
+    start = text.rfind("\n", 0, target.outer_start) + 1
+    stub = textwrap.dedent(text[start:head_end]).rstrip() + "\n"
+    if target.docstring is None and target.comment:
+        stub = "".join(f"# {line}\n" for line in target.comment.split("\n")) + stub
+    return stub
+
+
+def _shown_code(doc: Document, target: FunctionTarget) -> str:
+    imports = "\n".join(module_imports(doc))
+    neighbours: list[str] = []
+    budget = CONTEXT_CHARS
+    for definition in reversed(top_level_definitions(doc, target)):
+        if doc.text.find(definition) > target.start or len(definition) > budget:
+            continue  # after the function, or too long for the small context
+        neighbours.insert(0, definition)
+        budget -= len(definition)
+    stub = _stub_text(doc.text, target)
+    parts = [p for p in (imports, *neighbours) if p.strip()]
+    return "\n\n".join([*parts, stub.rstrip()]) + "\n" if parts else stub
+
+
+def build(ctx: ActionContext, target: FunctionTarget, answer: str, prefill: str) -> list[Replacement]:
+    """The answer as replacements: the new body after the docstring, and imports it needs."""
+    code = extract_code(answer, prefill)
+    if not code.strip():
+        raise InvalidAnswer("the answer has no code")
+    body = function_body(code, target.name)
+    start, end = target.stub_span()
+    replacements = [Replacement(start, end, "\n" + indent_body(body, target.indent))]
+    helpers = helper_definitions(code, body, ctx.text)
+    if helpers and not target.in_class:  # functions the body calls that the model wrote beside it
+        line_start = ctx.text.rfind("\n", 0, target.outer_start) + 1
+        replacements.insert(0, Replacement(line_start, line_start,
+                                           "".join(textwrap.indent(h, target.def_indent) + "\n\n\n" for h in helpers)))
+    imports = new_imports(code, ctx.text)
+    if imports:
+        at = import_insert_offset(ctx.text)
+        if at > target.outer_start:
+            at = 0
+        lead = "\n" if at and not ctx.text[:at].endswith("\n") else ""
+        replacements.insert(0, Replacement(at, at, lead + "\n".join(imports) + "\n" + ("\n" if at == 0 else "")))
+    return replacements
+
+
+def check_chunks(ctx: ActionContext, target: FunctionTarget, replacements: list[Replacement]) -> list[tuple[str, bool]]:
+    """What the example run loads: imports, the neighbours, then the candidate (whose failure counts)."""
+    body = replacements[-1]
+    line_start = ctx.text.rfind("\n", 0, target.outer_start) + 1
+    function = textwrap.dedent(ctx.text[line_start : body.start] + body.new_text) + "\n"
+    added = [textwrap.dedent(r.new_text) for r in replacements[:-1]]  # new imports and helpers
+    chunks: list[tuple[str, bool]] = [(line, False) for line in [*module_imports(ctx.doc), *added]]
+    chunks += [(definition, False) for definition in top_level_definitions(ctx.doc, target)]
+    chunks.append((function, True))
+    return chunks
+
+
+async def run(ctx: ActionContext) -> ActionResult:
+    target = find_target(ctx)
+    messages, prefill, stop = prompt(ctx, target)
+    examples = extract_examples(target.docstring, target.name) if target.docstring and not target.in_class else []
+    samples = ctx.data.get("samples", DEFAULT_SAMPLES)
+    if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
+        raise ActionError(f"samples must be 1..{MAX_SAMPLES}, got {samples!r}")
+    candidates: list[Candidate] = []
+    evidence: list[str] = []
+    invalid: list[str] = []
+    for index in range(samples):
+        temperature = 0.0 if index == 0 else TEMPERATURE
+        label = f"candidate {index + 1}/{samples}" + (f", {len(examples)} examples" if examples else "")
+        result = await ctx.chat(messages, max_tokens=MAX_TOKENS, label=label, temperature=temperature,
+                                seed=None if index == 0 else SEED_BASE + index, stop=stop, prefill=prefill)
+        try:
+            replacements = build(ctx, target, result.text, prefill)
+        except InvalidAnswer as exc:
+            invalid.append(f"candidate {index + 1}: {exc}")
+            evidence.append(f"candidate {index + 1} (t={temperature}): unusable: {exc}")
+            continue
+        problems = ctx.problems(replacements)
+        if problems:
+            invalid.append(f"candidate {index + 1}: {'; '.join(problems)}")
+            evidence.append(f"candidate {index + 1} (t={temperature}): does not parse: {'; '.join(problems)}")
+            continue
+        if any(c.replacements == replacements for c in candidates):
+            evidence.append(f"candidate {index + 1} (t={temperature}): same as an earlier one")
+            continue
+        candidate = Candidate(index + 1, temperature, replacements, result.mean_logprob)
+        if examples:
+            ctx.progress.report(f"{label}: running the examples in the sandbox")
+            candidate.check = await asyncio.to_thread(check_candidate, check_chunks(ctx, target, replacements),
+                                                      examples)
+            ctx.check_cancelled()
+        candidates.append(candidate)
+        verdict = candidate.check.summary() if candidate.check else "no examples to run"
+        if candidate.check and candidate.check.error:
+            verdict += f" ({candidate.check.error})"
+        evidence.append(f"candidate {index + 1} (t={temperature}, mean logprob {result.mean_logprob:.3f}): {verdict}")
+        evidence += [f"    {line}" for line in (candidate.check.evidence if candidate.check else ())]
+        if not examples or candidate.check.all_passed:
+            break  # nothing to verify (greedy is the likeliest), or verified: no need to sample more
+    if not candidates:
+        raise ActionError(f"no valid implementation of {target.name} in {samples} candidates"
+                          f" ({invalid[-1] if invalid else 'no answer'})")
+    best = max(candidates, key=Candidate.rank)
+    tried = len(candidates) + len(invalid)
+    if best.check is None:
+        what = "not verified: the docstring has no examples" if not examples else "not verified"
+    else:
+        what = best.check.summary() + ("" if best.check.all_passed else " (best of the candidates)")
+    message = f"Implemented {target.name}: {what}; candidate {best.index} of {tried} tried"
+    log.info("implement %s: %s\n%s", target.name, message, "\n".join(evidence))
+    return ActionResult(best.replacements, message, evidence=evidence)
