@@ -16,6 +16,12 @@ return function(H)
     local said = H.notified(vim.log.levels.ERROR)
     return said ~= '' and said
   end)
+  -- With nothing shown, the plugin's <Tab> is a plain <Tab>.
+  H.input('ggO<Tab>x<Esc>')
+  H.wait('normal mode after typing', 2000, function()
+    return vim.api.nvim_get_mode().mode == 'n' and vim.api.nvim_get_current_line():match('x$')
+  end)
+  r.tab_line = vim.api.nvim_get_current_line()
   vim.cmd('checkhealth ghostwright')
   r.health = H.buffer_text()
   vim.cmd('tabclose')
