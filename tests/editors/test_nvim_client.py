@@ -18,8 +18,9 @@ def is_prime(n: int) -> bool:
     """Return True if n is a prime number."""
 '''
 DOCSTRING_LINE = 5  # 1-based line of the docstring: `o` there opens the body
-# The suggestion must end where the model stops, not where a busy machine's 2 s deadline cuts it.
-GENEROUS = {"deadline_ms": 30000}
+# Model output must not depend on the machine: the full tier (not the router's pick) and a
+# deadline that lets it end where the model stops, not where a busy machine cuts it.
+GENEROUS = {"deadline_ms": 30000, "tier": "full"}
 SCREENSHOT = HERE / "artifacts" / "nvim_ghost_text"  # .txt and .svg: the screen with ghost text on it
 
 
