@@ -107,6 +107,11 @@ def test_problems_are_shown_not_swallowed(tmp_path):
     # A server without its model: the first suggestion request says which model and what to run.
     assert "no-such-model" in r["no_model"] and "ghostwright model pull" in r["no_model"]
 
+    # :Ghostwright restart: a new client, said so, and the old server's exit is no error.
+    old_id, new_id = r["restart_ids"]
+    assert new_id != old_id and f"client {new_id}" in r["restart_message"]
+    assert r["restart_errors"] == []
+
     # A server that dies at start: its exit code and its last words.
     assert "exited (code 1" in r["broken"] and "no model here" in r["broken"]
 

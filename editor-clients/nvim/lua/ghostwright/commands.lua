@@ -1,4 +1,4 @@
---- :Ghostwright {status|stats|toggle|ask|actions|hover}: one user command, one function per
+--- :Ghostwright {status|stats|toggle|restart|ask|actions|hover}: one user command, one function per
 --- subcommand. Answers are shown with vim.notify; the server's ghostwright.status and
 --- ghostwright.stats are formatted by pure functions (status_lines, stats_line).
 
@@ -113,6 +113,16 @@ function sub.toggle()
   say('Ghostwright: suggestions ' .. (enabled and 'on' or 'off'))
 end
 
+function sub.restart()
+  require('ghostwright').restart(function(ids)
+    if #ids > 0 then
+      say(('Ghostwright: server restarted (client %s)'):format(table.concat(ids, ', ')))
+    else
+      say('Ghostwright: no buffer needs a server (open a file of an enabled filetype)', WARN)
+    end
+  end)
+end
+
 -- Show an answer of ghostwright.ask in a scratch split.
 local function show_answer(result)
   local text = type(result) == 'string' and result
@@ -143,6 +153,7 @@ function sub.ask(args, line1, line2, range)
     if range > 0 then
       argument.range = { start = { line = line1 - 1, character = 0 }, ['end'] = { line = line2, character = 0 } }
     end
+    say('Ghostwright: asking; the answer opens in a split when it is written')
     server.execute(client, 'ghostwright.ask', { argument }, function(err, result)
       if err then
         say('Ghostwright: ask failed: ' .. err.message, ERROR)
@@ -199,7 +210,7 @@ function M.create()
   end, {
     nargs = '*',
     range = true,
-    desc = 'Ghostwright: status, stats, toggle, ask, actions, hover',
+    desc = 'Ghostwright: status, stats, toggle, restart, ask, actions, hover',
     complete = function(arg_lead, line)
       if line:match('^%S*Ghostwright%s+%S*$') then
         return vim.tbl_filter(function(name)

@@ -63,16 +63,19 @@ local function unwatch(bufnr)
 end
 
 --- Start the server for `bufnr` if its filetype is enabled, and watch it for suggestions.
+--- Returns the client id, or nil.
 function M.attach(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   if not wanted(bufnr) then
-    return
+    return nil
   end
   local handlers = { [server.PARTIAL] = completion.on_partial }
-  if server.start(bufnr, handlers, M.native) then
+  local client_id = server.start(bufnr, handlers, M.native)
+  if client_id then
     attached[bufnr] = true
     watch(bufnr)
   end
+  return client_id
 end
 
 -- action -> what its key runs: the keys of a <Cmd>, '' when done already, nil to fall through.
@@ -146,6 +149,24 @@ function M.setup(opts)
     server.push_settings(M.native)
   end
   M.configured = true
+end
+
+--- Stop the servers and start them again for every loaded buffer of an enabled filetype:
+--- after fixing what an error or :checkhealth ghostwright reported, or to load a new model.
+--- `done(client_ids)` (optional) runs once the new servers are started.
+function M.restart(done)
+  server.stop_all(function()
+    local ids = {}
+    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+      local id = vim.api.nvim_buf_is_loaded(bufnr) and M.attach(bufnr)
+      if id and not vim.tbl_contains(ids, id) then
+        ids[#ids + 1] = id
+      end
+    end
+    if done then
+      done(ids)
+    end
+  end)
 end
 
 --- Whether a suggestion is shown (ghost-text mode; always false with native completion).

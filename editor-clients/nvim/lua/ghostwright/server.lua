@@ -13,6 +13,7 @@ M.SHOWN = 'ghostwright/didShowCompletion'
 local HAS_011 = vim.fn.has('nvim-0.11') == 1
 local notified = {} -- message -> true: each problem is shown once per session
 local exiting = false
+local stopping = {} -- client id -> true: stopped on purpose (restart), not worth an error
 
 --- vim.notify at `level`, once per distinct message.
 function M.notify_once(message, level)
@@ -131,8 +132,8 @@ local function shell_line(cmd)
   end, cmd), ' ')
 end
 
-local function on_exit(code, signal, cmd, log_start)
-  if exiting or (code == 0 and signal == 0) then
+local function on_exit(code, signal, client_id, cmd, log_start)
+  if exiting or stopping[client_id] or (code == 0 and signal == 0) then
     return
   end
   vim.schedule(function() -- after Neovim has logged the server's last words
@@ -176,10 +177,36 @@ function M.start(bufnr, handlers, native)
     init_options = config.init_options(opts, native),
     capabilities = capabilities,
     handlers = vim.tbl_extend('force', { ['window/showMessage'] = show_message }, handlers or {}),
-    on_exit = function(code, signal)
-      on_exit(code, signal, cmd, log_start)
+    on_exit = function(code, signal, client_id)
+      on_exit(code, signal, client_id, cmd, log_start)
     end,
   }, { bufnr = bufnr })
+end
+
+--- Stop every Ghostwright server; `done()` runs once they have all exited (or after 5 s).
+--- Problems already shown may be shown again afterwards.
+function M.stop_all(done)
+  local clients = vim.lsp.get_clients({ name = M.NAME })
+  for _, client in ipairs(clients) do
+    stopping[client.id] = true
+    call(client, 'stop')
+  end
+  notified = {}
+  local timer, waited = vim.uv.new_timer(), 0
+  timer:start(0, 50, vim.schedule_wrap(function()
+    waited = waited + 50
+    local running = vim.tbl_filter(function(client) -- gone from the list once its exit is handled
+      return vim.lsp.get_client_by_id(client.id) ~= nil
+    end, clients)
+    if #running == 0 or waited >= 5000 then
+      timer:stop()
+      timer:close()
+      for _, client in ipairs(running) do
+        call(client, 'stop', true) -- still there: kill it
+      end
+      done()
+    end
+  end))
 end
 
 --- Send the current settings to every running server (after setup() or toggle).

@@ -1,5 +1,6 @@
 --- Things that must be said out loud, not swallowed: bad options (setup() ran with them
---- in init.lua), a server binary that is not there, and a server that dies at start.
+--- in init.lua), a server binary that is not there, a server without its model (and
+--- :Ghostwright restart), and a server that dies at start.
 return function(H)
   local r = H.result
   local config = require('ghostwright.config')
@@ -42,6 +43,29 @@ return function(H)
     end
   end)
   H.input('<Esc>')
+
+  -- :Ghostwright restart: a new server for the buffer, and no error about the old one exiting.
+  local old_id = require('ghostwright.server').client(0).id
+  local count_before_restart = #r.notifications
+  vim.cmd('Ghostwright restart')
+  r.restart_message = H.wait('the restart message', 15000, function()
+    for i = count_before_restart + 1, #r.notifications do
+      if r.notifications[i].message:match('restarted') then
+        return r.notifications[i].message
+      end
+    end
+  end)
+  local new = H.wait('a new server', 10000, function()
+    local client = require('ghostwright.server').client(0)
+    return client and client.id ~= old_id and client.initialized and client
+  end)
+  r.restart_ids = { old_id, new.id }
+  r.restart_errors = {}
+  for i = count_before_restart + 1, #r.notifications do
+    if r.notifications[i].level >= vim.log.levels.WARN then
+      table.insert(r.restart_errors, r.notifications[i].message)
+    end
+  end
   vim.lsp.stop_client(vim.lsp.get_clients({ name = 'ghostwright' }))
 
   -- A server that exits at once with an error.
