@@ -115,3 +115,26 @@ def test_problems_are_shown_not_swallowed(tmp_path):
     # A server that dies at start: its exit code and its last words.
     assert "exited (code 1" in r["broken"] and "no model here" in r["broken"]
 
+
+
+def test_pure_functions_in_neovim(tmp_path):
+    take = [["  foo(bar)", "word"], ["(x) + 1", "word"], ["a\nb", "line"], ["\n    b\nc", "line"],
+            ["a\nb", "all"], ["", "word"]]
+    resolve = {"server": {"max_tokens": 0}, "filetypes": [], "cmd": ["gw", 3],
+               "keymaps": {"accept": "<C-l>", "dismiss": False}}
+    stats = {"shown": 4, "accepted": 1, "acceptance_rate": 0.25, "latency_p50_ms": 12.4, "latency_p90_ms": 80}
+    r = run_headless(tmp_path, "units", {}, timeout_s=20, take=take, resolve=resolve, stats=stats)
+
+    assert r["take"] == ["  foo", "(", "a", "\n    b", "a\nb", ""]
+    assert r["cache"] == {"a": 1, "b": None, "c": 3} and r["cache_disabled"]
+    # Bad values fall back to their defaults, each with a warning; good ones are kept.
+    assert r["resolved"] == {"max_tokens": 96, "filetypes": r["resolved"]["filetypes"], "cmd": ["ghostwright", "serve"],
+                             "accept": "<C-l>", "dismiss": False}
+    assert "python" in r["resolved"]["filetypes"]
+    assert len(r["warnings"]) == 3 and all("using" in w for w in r["warnings"]), r["warnings"]
+    assert r["not_a_table"] == ["setup() expects a table, got string; using the defaults"]
+    # Server settings go out camelCase; an empty model is left to the server.
+    assert r["init_options"]["maxTokens"] == 40 and "model" not in r["init_options"]
+    assert r["init_options"]["streaming"] is True and r["init_options"]["reportsShown"] is True
+    assert r["init_options_native"]["streaming"] is False and r["init_options_native"]["reportsShown"] is False
+    assert r["stats_line"] == "Ghostwright stats: shown 4, accepted 1 (25%), latency p50 12 ms, latency p90 80 ms"
