@@ -2,8 +2,8 @@
 --- (vim.lsp.inline_completion, Neovim 0.12+). Neovim requests, draws and accepts (running
 --- the item's ghostwright.accept command); here are only the extras: accept a word or a
 --- line, and dismiss. It shows no streamed text: Neovim draws the final answer only.
-
-local server = require('ghostwright.server')
+--- Written to the 0.12 API (on_accept returns the item to insert); the tests here run
+--- Neovim 0.11, where this module is not used.
 
 local M = {}
 
@@ -11,6 +11,7 @@ local M = {}
 function M.available()
   local ok, inline = pcall(require, 'vim.lsp.inline_completion')
   return ok and type(inline.get) == 'function' and type(inline.enable) == 'function'
+    and type(inline.select) == 'function'
 end
 
 local function inline()
@@ -25,50 +26,28 @@ function M.detach(bufnr)
   inline().enable(false, { bufnr = bufnr })
 end
 
+-- The text of an item: a plain string, or the text of a snippet StringValue.
 local function text_of(item)
   return type(item.insert_text) == 'table' and item.insert_text.value or item.insert_text
 end
 
--- Insert the start of `item` that `take` picks, then run its command with that many characters.
-local function accept_part(item, take)
-  local text = text_of(item)
-  local chunk = take(text)
-  local range = item.range
-  local row, col
-  if range then
-    row, col = range.start.row, range.start.col
-  else
-    local pos = vim.api.nvim_win_get_cursor(0)
-    row, col = pos[1] - 1, pos[2]
-  end
-  local lines = vim.split(chunk, '\n', { plain = true })
-  local end_row, end_col = row, col
-  if range then
-    end_row, end_col = range.end_.row, range.end_.col
-  end
-  vim.api.nvim_buf_set_text(0, row, col, end_row, end_col, lines)
-  vim.api.nvim_win_set_cursor(0, { row + #lines, (#lines == 1 and col or 0) + #lines[#lines] })
-  local client = vim.lsp.get_client_by_id(item.client_id)
-  if item.command and client then
-    local command = vim.deepcopy(item.command)
-    if type(command.arguments) == 'table' and type(command.arguments[1]) == 'table' then
-      command.arguments[1].chars = vim.fn.strchars(chunk)
-    end
-    server.execute(client, command.command, command.arguments)
-  end
-end
-
---- Accept `kind` ('all' | 'word' | 'line'); `take` cuts the text. Neovim applies it on
---- the next tick, so this works from an <expr> mapping. Returns false when none is shown.
+--- Accept `kind` ('all' | 'word' | 'line'); `take` cuts the text. Neovim inserts the item
+--- that on_accept returns and runs its command, so a partial accept returns the item cut
+--- short (its ghostwright.accept command counting only what was taken). Returns false
+--- when none is shown.
 function M.accept(kind, take)
   if kind == 'all' then
     return inline().get()
   end
   return inline().get({
     on_accept = function(item)
-      accept_part(item, function(text)
-        return take(text, kind)
-      end)
+      local chunk = take(text_of(item), kind)
+      item.insert_text = chunk
+      if item.command and type(item.command.arguments) == 'table' and type(item.command.arguments[1]) == 'table' then
+        item.command = vim.deepcopy(item.command)
+        item.command.arguments[1].chars = vim.fn.strchars(chunk)
+      end
+      return item
     end,
   })
 end
@@ -78,7 +57,7 @@ function M.cycle(step)
   return true
 end
 
---- Hide the shown suggestion: "accept" it with a handler that inserts nothing.
+--- Hide the shown suggestion: "accept" it with an on_accept that returns no item.
 function M.dismiss()
   return inline().get({ on_accept = function() end })
 end
