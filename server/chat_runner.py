@@ -30,6 +30,18 @@ from ghostwright.inference.api import (
 log = logging.getLogger(__name__)
 
 
+class _Linked(CancelToken):
+    """A request's own cancel flag that also reads as set when the caller's token is."""
+
+    def __init__(self, parent: CancelToken | None) -> None:
+        super().__init__()
+        self._parent = parent
+
+    @property
+    def cancelled(self) -> bool:
+        return super().cancelled or (self._parent is not None and self._parent.cancelled)
+
+
 @dataclass
 class ChatResult:
     text: str
@@ -60,9 +72,13 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
                    stop: list[str] | None = None, deadline_s: float | None = None,
                    cancel: CancelToken | None = None, on_text: Callable[[str], None] | None = None,
                    session_key: str | None = None, request_id: str | None = None,
-                   prefill: str = "") -> ChatResult:
+                   prefill: str = "", tier: str | None = None,
+                   stop_when: Callable[[str], bool] | None = None) -> ChatResult:
     """Decode one answer to ``messages``. ``prefill`` starts the assistant's turn (it is part of the
-    prompt, not of the returned text). ``on_text`` gets the whole text so far, from the decode thread."""
+    prompt, not of the returned text). ``on_text`` gets the whole text so far, from the decode thread.
+    ``stop_when(text)`` true ends decoding early with the text so far (finish ``stop``): a caller that
+    sees the answer is complete, or degenerate, need not wait for the token limit. ``tier`` overrides
+    the setting (``full`` | ``mini``; the engine falls back to what it has)."""
     engine = await server.engines.get()
     prompt = engine.chat_prompt(messages)
     if prefill:
@@ -71,11 +87,13 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
         prompt=prompt, max_tokens=max_tokens, stop=list(stop or []),
         sampling=SamplingParams(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed),
         deadline=None if deadline_s is None else time.monotonic() + deadline_s,
-        cancel=cancel or CancelToken(), priority=priority, session_key=session_key,
-        tier=getattr(server.settings, "tier", "auto"), request_id=request_id)
+        cancel=_Linked(cancel), priority=priority, session_key=session_key,
+        tier=tier or getattr(server.settings, "tier", "auto"), request_id=request_id)
     started = time.monotonic()
+    stopped_early = False
 
     def consume() -> tuple[str, object]:
+        nonlocal stopped_early
         text, final = "", None
         for chunk in engine.generate(request):
             text += chunk.text
@@ -84,6 +102,9 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
                 break
             if on_text is not None and chunk.text:
                 on_text(text)
+            if stop_when is not None and chunk.text and not stopped_early and stop_when(text):
+                stopped_early = True
+                request.cancel.cancel()  # this request only: the caller's token is untouched
         return text, final
 
     try:
@@ -93,6 +114,8 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
         raise
     stats = getattr(final, "stats", None) or GenerationStats()
     finish = getattr(final, "finish", None)
+    if stopped_early and finish == FinishReason.CANCELLED and not (cancel and cancel.cancelled):
+        finish = FinishReason.STOP
     error = getattr(final, "error", None)
     seconds = time.monotonic() - started
     log.info("chat %s: %s, %d prompt tokens, %d generated, %.2f s, mean logprob %.3f", request_id,

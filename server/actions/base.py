@@ -102,7 +102,8 @@ class ActionContext:
 
     async def chat(self, messages: list[dict[str, str]], *, max_tokens: int, label: str,
                    temperature: float = 0.0, seed: int | None = None, stop: list[str] | None = None,
-                   prefill: str = "") -> ChatResult:
+                   prefill: str = "", tier: str | None = None,
+                   stop_when: Callable[[str], bool] | None = None) -> ChatResult:
         """One model call at interactive priority, reported as progress, stopped by a cancel."""
         self.check_cancelled()
         cap = self.data.get("maxTokens")
@@ -117,7 +118,7 @@ class ActionContext:
         result = await run_chat(
             self.server, messages, max_tokens=max_tokens, priority=Priority.INTERACTIVE,
             temperature=temperature, top_p=RETRY_TOP_P if temperature > 0 else 1.0, seed=seed, stop=stop,
-            cancel=self.progress.cancel_token, on_text=on_text, prefill=prefill,
+            cancel=self.progress.cancel_token, on_text=on_text, prefill=prefill, tier=tier, stop_when=stop_when,
             request_id=f"{self.request_id}/{label}")
         self.calls.append(result)
         if result.cancelled or self.progress.cancelled:
@@ -133,15 +134,19 @@ class ActionContext:
         new_text = apply_all(self.text, replacements)
         problems: list[str] = []
         shift = 0
+        regions = []
         for r in sorted(replacements, key=lambda r: r.start):
             start = r.start + shift
+            regions.append((new_text.count("\n", 0, start) + 1, new_text.count("\n", 0, start + len(r.new_text)) + 1))
             problems += syntax_problems(self.doc.spec, new_text, start, start + len(r.new_text))
             shift += len(r.new_text) - (r.end - r.start)
-        if not problems and self.doc.language == "python" and _compiles(self.text):
+        if not problems and self.doc.language == "python":
             try:
                 ast.parse(new_text)
             except SyntaxError as exc:  # tree-sitter is lenient with a few things CPython refuses
-                problems.append(f"Python refuses it: {exc.msg} (line {exc.lineno})")
+                inside = exc.lineno is not None and any(a <= exc.lineno <= b for a, b in regions)
+                if inside or _compiles(self.text):  # ours, not an error the user already had elsewhere
+                    problems.append(f"Python refuses it: {exc.msg} (line {exc.lineno})")
         return problems
 
     async def until_valid(self, messages: list[dict[str, str]], build: Callable[[ChatResult], list[Replacement]],

@@ -21,6 +21,17 @@ KIND = "quickfix"
 CONTEXT_LINES = 12
 MAX_LINES = 40
 MAX_TOKENS = 256
+TRIES = 4
+
+
+def without_context(answer: str, before: set[str], after: set[str]) -> str:
+    """The answer minus lines it repeated from around the target (the model often restates them)."""
+    lines = answer.split("\n")
+    while len(lines) > 1 and lines[0].strip() in before:
+        lines.pop(0)
+    while len(lines) > 1 and lines[-1].strip() in after:
+        lines.pop()
+    return "\n".join(lines)
 
 
 def offers(doc: Document, diagnostics: list[dict[str, Any]]) -> list[Offer]:
@@ -76,8 +87,11 @@ async def run(ctx: ActionContext) -> ActionResult:
         "Answer with the corrected lines only.")
     prefill = f"```{lang}\n"
 
+    before = {line.strip() for line in ctx.text[before_start:start].split("\n") if line.strip()}
+    after = {line.strip() for line in ctx.text[end:after_end].split("\n") if line.strip()}
+
     def build(result: ChatResult) -> list[Replacement]:
-        new = extract_code(result.text, prefill).rstrip("\n")
+        new = without_context(extract_code(result.text, prefill).rstrip("\n"), before, after)
         if not new.strip():
             raise InvalidAnswer("the answer has no code")
         if result.finish is not None and result.finish.value == "length":
@@ -88,5 +102,5 @@ async def run(ctx: ActionContext) -> ActionResult:
         return [Replacement(start, end, new)]
 
     replacements, _, _ = await ctx.until_valid(messages, build, max_tokens=MAX_TOKENS, label="fix", stop=["\n```"],
-                                                prefill=prefill)
+                                                prefill=prefill, tries=TRIES)
     return ActionResult(replacements, f"Fixed: {str(diagnostic.get('message', '')).splitlines()[0][:80]}")

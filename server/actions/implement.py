@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import textwrap
+from collections import Counter
 from dataclasses import dataclass
 
 from ghostwright.server.actions.base import (
@@ -39,8 +41,10 @@ log = logging.getLogger(__name__)
 
 ID = "implement"
 KIND = "refactor.rewrite"
-MAX_TOKENS = 320
-DEFAULT_SAMPLES = 6  # candidates at most: greedy + 5 sampled (fewer when one passes every example)
+MAX_TOKENS = 256
+DEFAULT_SAMPLES = 5  # candidates at most: greedy + 4 sampled (fewer when one passes every example)
+REPEATS = 4  # a non-trivial line written this often: the answer is looping, stop it
+TOP_LEVEL_END = re.compile(r"\n(if __name__|print\(|assert |# (Example|Test)|[A-Za-z_]\w* = )")
 MAX_SAMPLES = 16
 TEMPERATURE = 0.8
 CONTEXT_CHARS = 1500  # neighbouring definitions shown to the model, nearest first
@@ -140,6 +144,23 @@ def build(ctx: ActionContext, target: FunctionTarget, answer: str, prefill: str)
     return replacements
 
 
+def finished_or_looping(text: str) -> bool:
+    """True once decoding more cannot help: top-level code after the function, or a looping answer."""
+    if TOP_LEVEL_END.search(text):
+        return True
+    counts = Counter(line.strip() for line in text.split("\n") if len(line.strip()) > 6)
+    return bool(counts) and counts.most_common(1)[0][1] >= REPEATS
+
+
+def sample_tier(ctx: ActionContext) -> str | None:
+    """Sampled candidates run on the fast int4 tier when the user left the tier to us: more
+    candidates in the same time, and sampling is noisy anyway. Greedy keeps the user's tier."""
+    engine = ctx.server.engines.engine
+    if getattr(ctx.server.settings, "tier", "auto") != "auto" or engine is None or "mini" not in engine.info().tiers:
+        return None
+    return "mini"
+
+
 def check_chunks(ctx: ActionContext, target: FunctionTarget, replacements: list[Replacement]) -> list[tuple[str, bool]]:
     """What the example run loads: imports, the neighbours, then the candidate (whose failure counts)."""
     body = replacements[-1]
@@ -166,7 +187,8 @@ async def run(ctx: ActionContext) -> ActionResult:
         temperature = 0.0 if index == 0 else TEMPERATURE
         label = f"candidate {index + 1}/{samples}" + (f", {len(examples)} examples" if examples else "")
         result = await ctx.chat(messages, max_tokens=MAX_TOKENS, label=label, temperature=temperature,
-                                seed=None if index == 0 else SEED_BASE + index, stop=stop, prefill=prefill)
+                                seed=None if index == 0 else SEED_BASE + index, stop=stop, prefill=prefill,
+                                tier=None if index == 0 else sample_tier(ctx), stop_when=finished_or_looping)
         try:
             replacements = build(ctx, target, result.text, prefill)
         except InvalidAnswer as exc:

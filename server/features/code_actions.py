@@ -22,6 +22,7 @@ from ghostwright.server.actions import annotations, docstring, fix_diagnostic, i
 from ghostwright.server.actions.base import ActionCancelled, ActionContext, ActionError, ActionResult
 from ghostwright.server.actions.edits import Replacement, minimal, text_edit
 from ghostwright.server.context.document import Document
+from ghostwright.server.lsp_errors import lsp_boundary
 from ghostwright.server.work_progress import WorkProgress
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ class Refused(Exception):
 def register(server) -> None:
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                     types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True))
-    def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    @lsp_boundary
+    async def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         doc = server.document(params.text_document.uri)
         rng = params.range
         start = doc.offset_at(rng.start.line, rng.start.character)  # RequestError past the end
@@ -69,6 +71,7 @@ def register(server) -> None:
         return actions or None
 
     @server.feature(types.CODE_ACTION_RESOLVE)
+    @lsp_boundary
     async def resolve(ls, action: types.CodeAction) -> types.CodeAction:
         data = action.data if isinstance(action.data, dict) else {}
         try:
@@ -85,11 +88,14 @@ def register(server) -> None:
         return action
 
     @server.command(rewrite.COMMAND)
+    @lsp_boundary
     async def rewrite_selection(ls, *args: Any) -> dict[str, Any]:
         data = args[0] if args and isinstance(args[0], dict) else {}
         data = {**data, "action": rewrite.ID}
         if len(args) > 1 and isinstance(args[1], str):  # (data, instruction) as editors may send it
             data["instruction"] = args[1]
+        if not isinstance(data.get("instruction"), str) or not data["instruction"].strip():
+            raise RequestError(f"{rewrite.COMMAND} needs an instruction: [{{uri, version, range, instruction}}]")
         try:
             result, edit = await run_action(server, data, "Rewrite selection")
         except Refused as exc:
