@@ -40,7 +40,8 @@ def test_hover_explains_code_action_applies_and_ask_cites(default_model_dir, tmp
              "cmd_env": {"GHOSTWRIGHT_HOVER_BUDGET_MS": "30000"}}  # a whole explanation even on a busy machine
     r = run_headless(tmp_path, "actions", setup, file=str(path), hover_name="is_even",
                      hover_screenshot=str(HOVER_SCREENSHOT), stub_line=r"^    %.%.%.$", action_title="^Implement add",
-                     question="what does is_even return?", ui=True, timeout_s=240)
+                     question="what does is_even return?", progress_screenshot=str(tmp_path / "progress"),
+                     ui=True, timeout_s=240)
     assert r["capabilities"] == {"hover": True, "code_action": True}
 
     # Hover: the signature, then a plain-language explanation the model wrote.
@@ -55,6 +56,8 @@ def test_hover_explains_code_action_applies_and_ask_cites(default_model_dir, tmp
     before, after = r["before_action"], r["after_action"]
     assert after != before and "    ...\n" not in after + "\n"
     assert after.startswith(before[: before.index("    ...")]), "the edit touched text before the stub"
+    progress_line = r["progress_screen"].rstrip("\n").split("\n")[-1]
+    assert progress_line.startswith("Ghostwright: Implement"), r["progress_screen"]
     tree = ast.parse(path.read_text())
     add = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "add")
     assert not (len(add.body) == 2 and isinstance(add.body[1], ast.Expr)), "the body is still a stub"

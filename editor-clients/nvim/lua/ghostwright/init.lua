@@ -134,6 +134,7 @@ function M.setup(opts)
     end,
   })
   vim.api.nvim_create_autocmd('ColorScheme', { group = group, callback = ghost_text.define_highlight })
+  require('ghostwright.progress').setup(group)
   vim.api.nvim_create_autocmd('BufUnload', {
     group = group,
     callback = function(args)

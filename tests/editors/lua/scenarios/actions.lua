@@ -54,6 +54,17 @@ return function(H)
   vim.api.nvim_win_set_cursor(0, { row, col })
   r.before_action = H.buffer_text()
   local tick = vim.b.changedtick
+  -- While it decodes, its progress is on the command line: take a screenshot at the first report.
+  local progress_group = vim.api.nvim_create_augroup('test.progress', { clear = true })
+  vim.api.nvim_create_autocmd('LspProgress', {
+    group = progress_group,
+    callback = function(args)
+      local value = args.data.params.value
+      if value.kind == 'report' and not r.progress_screen then
+        r.progress_screen = H.screenshot(H.config.progress_screenshot).text
+      end
+    end,
+  })
   r.action_titles = {}
   vim.lsp.buf.code_action({
     apply = true,

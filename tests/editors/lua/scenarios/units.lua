@@ -1,10 +1,11 @@
 --- The plugin's pure functions, called directly in a real Neovim (no server): what accept
 --- word/line take, the suggestion cache, option checking, the server settings it sends,
---- and how stats are worded. Each check records its actual value for the test to compare.
+--- how stats and progress are worded. Each check records its actual value for the test to compare.
 local cache = require('ghostwright.cache')
 local commands = require('ghostwright.commands')
 local completion = require('ghostwright.completion')
 local config = require('ghostwright.config')
+local progress = require('ghostwright.progress')
 
 return function(H)
   local r = H.result
@@ -32,4 +33,10 @@ return function(H)
   r.init_options_native = config.init_options(config.defaults, true)
 
   r.stats_line = commands.stats_line(H.config.stats)
+  r.progress = {
+    progress.line('Implement add', { kind = 'report', percentage = 50, message = 'so far\nlast line' }),
+    progress.line('Ghostwright: ask', { kind = 'begin' }),
+    progress.line('Implement add', { kind = 'end' }),
+    progress.line('Implement add', { kind = 'end', message = 'done' }),
+  }
 end
