@@ -33,6 +33,7 @@ DEFAULT_MAX_CHARS = 4000  # the default model's context is small: instructions m
 MAX_FILE_BYTES = 64 * 1024  # read at most this much of one AGENTS.md
 HEADER = ("Project instructions from AGENTS.md files. Each applies to its directory and below; "
           "a later (more specific) section overrides an earlier one where they disagree.")
+COMPACT_HEADER = "Project rules (from AGENTS.md; a later rule overrides an earlier one):"
 TRUNCATED = "[...]"
 
 
@@ -65,32 +66,48 @@ def owning_root(path: Path, roots: Sequence[Path]) -> Path | None:
     return max(owners, key=lambda root: len(root.parts), default=None)
 
 
-def render(sections: Sequence[Section], max_chars: int = DEFAULT_MAX_CHARS) -> str:
+def render(sections: Sequence[Section], max_chars: int = DEFAULT_MAX_CHARS, *, compact: bool = False) -> str:
     """Sections ordered shallow → deep as one block of at most ``max_chars`` characters.
 
     Precedence decides what survives the cap: the deepest section is kept whole if it can
     be, then the next shallower one, and so on; the first section that does not fit is cut
     (keeping its beginning) and everything shallower is dropped.
+
+    ``compact`` is for the small default model, which loses its way in nested markdown:
+    one short header that states the precedence, then each file's instructions without
+    titles or markdown headings, in the same order.
     """
-    sections = [s for s in sections if s.text.strip()]
-    if not sections or max_chars <= len(HEADER) + 2:
+    sections = [s for s in sections if _body(s.text, compact)]
+    header = COMPACT_HEADER if compact else HEADER
+    if not sections or max_chars <= len(header) + 2:
         return ""
-    budget = max_chars - len(HEADER) - 1
+    budget = max_chars - len(header) - 1
     kept: list[str] = []
     for depth, section in enumerate(reversed(sections)):
-        title = _title(section.scope, overrides=depth < len(sections) - 1)
-        block = f"\n{title}\n{section.text.strip()}\n"
+        title = "" if compact else _title(section.scope, overrides=depth < len(sections) - 1) + "\n"
+        body = _body(section.text, compact)
+        block = f"\n{title}{body}\n"
         if len(block) <= budget:
             kept.append(block)
             budget -= len(block)
             continue
-        room = budget - len(title) - len(TRUNCATED) - 3
+        room = budget - len(title) - len(TRUNCATED) - 2
         if room > 40:  # a stub of a few words would mislead more than it guides
-            kept.append(f"\n{title}\n{section.text.strip()[:room].rstrip()}{TRUNCATED}\n")
+            kept.append(f"\n{title}{body[:room].rstrip()}{TRUNCATED}\n")
         break
     if not kept:
         return ""
-    return (HEADER + "\n" + "".join(reversed(kept))).rstrip() + "\n"
+    joined = "".join(reversed(kept))
+    if compact:
+        joined = joined.replace("\n\n", "\n").lstrip("\n")
+    return (header + "\n" + joined).rstrip() + "\n"
+
+
+def _body(text: str, compact: bool) -> str:
+    if not compact:
+        return text.strip()
+    lines = [line.strip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line and not line.startswith("#"))
 
 
 def _title(scope: str, *, overrides: bool) -> str:
@@ -121,9 +138,10 @@ class AgentsInstructions:
                 sections.append(Section("" if scope == "." else scope, text))
         return sections
 
-    def instructions_for(self, path: Path, roots: Sequence[Path], max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    def instructions_for(self, path: Path, roots: Sequence[Path], max_chars: int = DEFAULT_MAX_CHARS, *,
+                         compact: bool = False) -> str:
         """The combined, capped, secret-scrubbed instructions for ``path``; "" when none apply."""
-        return render(self.sections_for(path, roots), max_chars)
+        return render(self.sections_for(path, roots), max_chars, compact=compact)
 
     def invalidate(self, path: Path | None = None) -> None:
         """Forget one cached file (or all): for callers that learn of a change before its mtime moves."""
@@ -162,9 +180,10 @@ class AgentsInstructions:
 _default = AgentsInstructions()
 
 
-def instructions_for(path: Path, roots: Sequence[Path], max_chars: int = DEFAULT_MAX_CHARS) -> str:
+def instructions_for(path: Path, roots: Sequence[Path], max_chars: int = DEFAULT_MAX_CHARS, *,
+                     compact: bool = False) -> str:
     """Module-level shortcut over a process-wide cache; see :meth:`AgentsInstructions.instructions_for`."""
-    return _default.instructions_for(path, roots, max_chars)
+    return _default.instructions_for(path, roots, max_chars, compact=compact)
 
 
 def invalidate(path: Path | None = None) -> None:

@@ -13,35 +13,40 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ghostwright.errors import RequestError
-from ghostwright.inference.api import Priority
+from ghostwright.inference.api import CancelToken, FinishReason, Priority
 from ghostwright.server.agents_md import instructions_for, workspace_roots
 from ghostwright.server.chat_runner import run_chat
 from ghostwright.server.chunk_store import ChunkStore, Snapshot
 from ghostwright.server.chunks import SourceChunk
-from ghostwright.server.citations import sources_section, validate
+from ghostwright.server.citations import attribute, sources_section, validate
 from ghostwright.server.context.languages import spec_for
 from ghostwright.server.context.secrets import redact
 from ghostwright.server.prompt_trace import write_trace
-from ghostwright.server.retrieval import BM25
+from ghostwright.server.retrieval import BM25, relevant
 from ghostwright.server.work_progress import WorkProgress
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+INDEX_WAIT_S = 10.0  # an ask right after startup waits this long at most for the first index scan
 DEFAULT_SOURCES = 4
 SOURCE_TOKENS = 900  # prompt budget for the sources: prefill time on a CPU is the cost
 MAX_SOURCE_LINES = 30
-MAX_TOKENS = 200
+MAX_TOKENS = 160
 INSTRUCTION_CHARS = 1200
 REPORT_INTERVAL_S = 0.1
+MIN_ANSWER_CHARS = 40
+NO_ANSWER = "_The model could not answer this from the sources; these are the closest matches:_"
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 SYSTEM = ("You answer questions about a code base using only the numbered sources. "
-          "Cite the sources you use like [1]. Answer in a few sentences.")
+          "Cite the sources you use like [1]. Answer in two or three sentences.")
 
 
 @dataclass
@@ -74,6 +79,34 @@ def ask_messages(question: str, sources: list[SourceChunk], language_of: dict[st
         blocks.append(f"{title}\n```{fence}\n{redact(chunk.text)}\n```")
     user = "Sources:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def cut_repetition(text: str, min_chars: int = 10, ngram: int = 8) -> str | None:
+    """``text`` up to the sentence where it starts repeating itself, or None when it does not.
+
+    A small model that has said what it knows often says it again, word for word or
+    nearly: a whole sentence (of ``min_chars`` or more) seen before, or a run of ``ngram``
+    words seen before, marks where the answer ended.
+    """
+    seen: set[str] = set()
+    for match in _SENTENCE.finditer(text):
+        complete = match.end() < len(text) or match[0].rstrip().endswith((".", "!", "?"))
+        sentence = " ".join(match[0].split())
+        if not complete or len(sentence) < min_chars:
+            continue
+        if sentence in seen:
+            return text[: match.start()].rstrip()
+        seen.add(sentence)
+    words = list(re.finditer(r"\S+", text))
+    runs: set[tuple[str, ...]] = set()
+    for first in range(len(words) - ngram):  # the last word may still be growing: not counted
+        run = tuple(w[0] for w in words[first : first + ngram])
+        if run in runs:
+            start = words[first].start()
+            boundary = max(text.rfind(mark, 0, start) for mark in (". ", "! ", "? ", "\n"))
+            return text[: boundary + 1].rstrip() if boundary >= 0 else ""
+        runs.add(run)
+    return None
 
 
 def fit_sources(ranked: list[SourceChunk], count_tokens, budget: int) -> list[SourceChunk]:
@@ -135,20 +168,26 @@ class AskService:
         started = time.monotonic()
         store, server = self.store(), self.server
         snapshot = self._snapshot(store.root)
+        await asyncio.to_thread(server.index.wait, INDEX_WAIT_S)  # just started: let the first scan finish
         paths = server.index.indexed_paths()
         chunks = await asyncio.to_thread(store.gather, paths, snapshot)
-        ranked = [r.chunk for r in BM25(chunks).search(question, k=max_sources * 2)]
+        ranked = [r.chunk for r in relevant(BM25(chunks).search(question, k=max_sources * 2))]
         engine = await server.engines.get()
         sources = fit_sources(ranked, engine.count_tokens, SOURCE_TOKENS)[:max_sources]
         scope = self._scope(uri, store.root)
-        instructions = instructions_for(scope, workspace_roots(server) or [store.root], INSTRUCTION_CHARS)
+        instructions = instructions_for(scope, workspace_roots(server) or [store.root], INSTRUCTION_CHARS,
+                                        compact=True)
         languages = {c.path: self._language(c.path) for c in sources}
         messages = ask_messages(question, sources, languages, instructions)
         async with WorkProgress(server, "Ghostwright: Ask", token=token) as progress:
             progress.report(f"searching: {len(chunks)} chunks, {len(sources)} sources", percentage=5)
-            last = [0.0]
+            last, looped = [0.0], CancelToken()
 
             def on_text(text: str) -> None:  # decode thread: throttled, the latest text wins at the end
+                if cut_repetition(text) is not None:  # the model started over: stop it, keep what came first
+                    looped.cancel()
+                    progress.cancel_token.cancel()
+                    return
                 now = time.monotonic()
                 if now - last[0] >= REPORT_INTERVAL_S:
                     last[0] = now
@@ -158,6 +197,8 @@ class AskService:
             result = await run_chat(server, messages, max_tokens=MAX_TOKENS, priority=Priority.INTERACTIVE,
                                     cancel=progress.cancel_token, on_text=on_text,
                                     request_id=f"ask/{request_id}")
+            if looped.cancelled:
+                result.text, result.finish = cut_repetition(result.text) or result.text, FinishReason.STOP
             if result.text:
                 progress.report(result.text, percentage=100)
         write_trace("ask", messages, result.text, result.seconds * 1e3,
@@ -166,8 +207,11 @@ class AskService:
             raise RequestError("ghostwright.ask was cancelled")
         if result.error:
             raise RequestError(f"ghostwright.ask failed: {result.error}")
-        report = validate(result.text.strip(), sources, store.line_count)
-        answer = report.text.strip() or "_The model gave no answer; the sources below matched the question._"
+        text = result.text.strip()
+        if len(text) < MIN_ANSWER_CHARS or text.endswith(":"):  # "The answer is:" and nothing after it
+            text = NO_ANSWER
+        report = validate(attribute(text, sources) if text != NO_ANSWER else text, sources, store.line_count)
+        answer = report.text.strip()
         markdown = answer + ("\n\n" + sources_section(sources) if sources else
                              "\n\n_No workspace code matched the question._")
         log.info("ask %s: %d chunks, %d sources, citations kept %d fixed %d dropped %d, %.2f s", request_id,

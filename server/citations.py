@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ghostwright.server.chunks import SourceChunk
+from ghostwright.server.retrieval import BM25
 
 LineCount = Callable[[str], "int | None"]
 
@@ -100,6 +101,31 @@ def validate(text: str, sources: Sequence[SourceChunk], line_count: LineCount) -
     checked = CITATION.sub(check, resolved)
     report.text = outside_fences(checked, _tidy) if report.dropped else checked
     return report
+
+
+def attribute(text: str, sources: Sequence[SourceChunk]) -> str:
+    """Give each prose paragraph without a citation one: the source that shares the most terms with it.
+
+    The default model seldom cites on its own; a paragraph it wrote from a source is
+    tied back to that source by BM25 over the sources (post-hoc attribution). Paragraphs
+    that share no term with any source stay as they are.
+    """
+    if not sources:
+        return text
+    index = BM25(sources)
+
+    def edit(prose: str) -> str:
+        paragraphs = prose.split("\n\n")
+        for number, paragraph in enumerate(paragraphs):
+            body = paragraph.rstrip()
+            if not body.strip() or CITATION.search(body) or body.lstrip().startswith("#"):
+                continue
+            best = index.search(body, k=1)
+            if best:
+                paragraphs[number] = f"{body} (`{best[0].chunk.citation}`)" + paragraph[len(body):]
+        return "\n\n".join(paragraphs)
+
+    return outside_fences(text, edit)
 
 
 def sources_section(sources: Sequence[SourceChunk]) -> str:

@@ -53,8 +53,8 @@ def register(server) -> None:
         target = find_target(doc, offset, server.index)
         if target is None:
             return None
-        instructions = instructions_for(Path(doc.path), workspace_roots(server), INSTRUCTION_CHARS) \
-            if doc.path else ""
+        roots = workspace_roots(server)
+        instructions = instructions_for(Path(doc.path), roots, INSTRUCTION_CHARS, compact=True) if doc.path else ""
         explanation = await service.explain(target, instructions, str(server.protocol.msg_id))
         start, end = (doc.position_at(o) for o in target.span)
         return types.Hover(

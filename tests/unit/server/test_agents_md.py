@@ -139,3 +139,14 @@ def test_secrets_are_scrubbed(tmp_path: Path) -> None:
 def test_directory_named_agents_md_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "AGENTS.md").mkdir()
     assert AgentsInstructions().instructions_for(write(tmp_path / "a.py", ""), [tmp_path]) == ""
+
+
+def test_compact_form_for_the_small_model() -> None:
+    from ghostwright.server.agents_md import COMPACT_HEADER
+
+    text = render([Section("", "# Style\n\nUse tabs.\n"), Section("src", "## Src\nUse 4 spaces.")], compact=True)
+    assert text == f"{COMPACT_HEADER}\nUse tabs.\nUse 4 spaces.\n"  # same order: the deeper rule last
+    assert render([Section("", "# Only a heading\n")], compact=True) == ""
+    capped = render([Section("", "S" * 500), Section("pkg", "D" * 100)], max_chars=len(COMPACT_HEADER) + 200,
+                    compact=True)
+    assert capped.endswith("D" * 100 + "\n") and TRUNCATED in capped and len(capped) <= len(COMPACT_HEADER) + 200
