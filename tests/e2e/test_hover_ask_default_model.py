@@ -81,12 +81,25 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest_asyncio.fixture
-async def client(default_model_dir, tmp_path, workspace, monkeypatch):
-    monkeypatch.setenv("GHOSTWRIGHT_TRACE_PROMPTS", str(tmp_path / "trace.jsonl"))
-    monkeypatch.setenv("GHOSTWRIGHT_HOVER_BUDGET_MS", "60000")  # CI machines are slow and shared
-    client = await start_server(default_model_dir, tmp_path / "home", workspace, {"deadlineMs": 30000})
-    yield client
-    await stop_server(client)
+async def start(default_model_dir, tmp_path, workspace, monkeypatch):
+    """Start the server with a given hover budget; stopped after the test."""
+    started = []
+
+    async def launch(hover_budget_ms: int = 60000):  # generous by default: CI machines are slow and shared
+        monkeypatch.setenv("GHOSTWRIGHT_TRACE_PROMPTS", str(tmp_path / "trace.jsonl"))
+        monkeypatch.setenv("GHOSTWRIGHT_HOVER_BUDGET_MS", str(hover_budget_ms))
+        client = await start_server(default_model_dir, tmp_path / "home", workspace, {"deadlineMs": 30000})
+        started.append(client)
+        return client
+
+    yield launch
+    for client in started:
+        await stop_server(client)
+
+
+@pytest_asyncio.fixture
+async def client(start):
+    return await start()
 
 
 def traces(tmp_path: Path, feature: str) -> list[dict]:
@@ -134,15 +147,25 @@ async def test_hover_explains_then_serves_the_cache(client, workspace, tmp_path)
     print(f"hover cold {cold:.2f}s, cached {cached * 1e3:.0f}ms")
 
 
-async def test_hover_on_nothing_and_on_a_variable(client, workspace):
+async def test_hover_answers_within_its_budget_and_fills_the_cache(start, workspace):
+    client = await start(hover_budget_ms=1)  # the model cannot answer in 1 ms: the hover must not wait
     uri = (workspace / "pkg" / "cache.py").as_uri()
     open_doc(client, uri, CACHE_PY)
     blank, _ = await hover(client, uri, 1, 0)  # an empty line
     assert blank is None
     with pytest.raises(JsonRpcException, match="past the end"):
         await hover(client, uri, 400, 0)
-    variable, _ = await hover(client, uri, *position_of(CACHE_PY, "MAX_ENTRIES", nth=1))
-    assert variable.contents.value.startswith("```python\nMAX_ENTRIES = 128\n```\n\n*variable*")
+    first, elapsed = await hover(client, uri, *position_of(CACHE_PY, "MAX_ENTRIES", nth=1))  # a use
+    assert first.contents.value.startswith("```python\nMAX_ENTRIES = 128\n```\n\n*variable*")
+    assert "no explanation within 0.001 s" in first.contents.value
+    assert elapsed < 2.0, elapsed
+    # The explanation went on decoding in the background; once done, a hover shows it from the cache.
+    for _ in range(240):
+        await asyncio.sleep(0.25)
+        again, elapsed = await hover(client, uri, *position_of(CACHE_PY, "MAX_ENTRIES"))  # the definition
+        if "no explanation" not in again.contents.value and "cut short" not in again.contents.value:
+            break
+    assert "The variable `MAX_ENTRIES`" in again.contents.value and elapsed < 0.5
 
 
 async def test_hover_does_not_delay_an_inline_completion(client, workspace):
@@ -211,7 +234,16 @@ async def test_ask_streams_progress_and_cites_real_lines(client, workspace, tmp_
     print(f"ask {elapsed:.2f}s, finish {result['finish']}, citations {result['citations']}")
 
 
-async def test_ask_rejects_bad_arguments(client):
+async def test_ask_creates_progress_itself_and_rejects_bad_arguments(client, workspace):
     for arguments in ([], [{"question": "  "}], [{"question": "q", "maxSources": 0}], [42]):
         with pytest.raises(JsonRpcException):
             await client.workspace_execute_command_async(types.ExecuteCommandParams("ghostwright.ask", arguments))
+    assert not client.progress_reports  # refused before any work started
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "ghostwright.ask", ["Where is the JSON settings file parsed?"]))
+    assert result["sources"][0] == {"path": "pkg/config.py", "line": 4, "endLine": 7, "name": "parse_config"}
+    [(token, reports)] = client.progress_reports.items()  # created with window/workDoneProgress/create
+    assert str(token).startswith("ghostwright/")
+    assert isinstance(reports[0], types.WorkDoneProgressBegin) and isinstance(reports[-1], types.WorkDoneProgressEnd)
+    for path, line in find_citations(result["markdown"]):
+        assert 1 <= line <= len((workspace / path).read_text().split("\n")), (path, line)
