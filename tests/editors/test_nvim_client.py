@@ -86,7 +86,7 @@ def test_problems_are_shown_not_swallowed(tmp_path):
     bad_options = {"cmd": ["ghostwright-not-installed", "serve"], "debounce_ms": "fast", "bogus": 1,
                    "keymaps": {"accept": 3}, "server": {"tier": "huge"}}
     r = run_headless(
-        tmp_path, "no_server", bad_options, timeout_s=30,
+        tmp_path, "no_server", bad_options, timeout_s=60,
         file=str(python_file(tmp_path)), other_file=str(python_file(tmp_path, "other.py")),
         no_model_file=str(python_file(tmp_path, "nomodel.py")),
         no_model_cmd=server_cmd(tmp_path / "no-such-model"),

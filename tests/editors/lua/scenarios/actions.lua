@@ -30,7 +30,7 @@ return function(H)
   local client = H.wait('the server to attach', 10000, function()
     return require('ghostwright.server').client(0)
   end)
-  H.wait('the model to load', 30000, function()
+  H.wait('the model to load', 60000, function()
     local status = client:request_sync('workspace/executeCommand', { command = 'ghostwright.status' }, 5000, 0)
     return status and status.result and status.result.loaded
   end)
@@ -81,7 +81,7 @@ return function(H)
   vim.cmd('silent write')
 
   -- :Ghostwright ask, once the workspace is indexed: the answer opens in a markdown split.
-  H.wait('the workspace index', 30000, function()
+  H.wait('the workspace index', 60000, function()
     local status = client:request_sync('workspace/executeCommand', { command = 'ghostwright.status' }, 5000, 0)
     return status and status.result and type(status.result.indexedFiles) == 'number' and status.result.indexedFiles > 0
   end)

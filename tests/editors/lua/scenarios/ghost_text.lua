@@ -17,7 +17,7 @@ return function(H)
   -- `o` on the docstring line: a new, auto-indented line in the function body.
   vim.api.nvim_win_set_cursor(0, { H.config.line, 0 })
   H.input('o')
-  H.wait('ghost text', 30000, function()
+  H.wait('ghost text', 60000, function()
     return completion.counters.shown >= 1 and ghost_text.shown(0)
   end)
   local pos = vim.api.nvim_win_get_cursor(0)

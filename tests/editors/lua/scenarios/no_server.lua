@@ -35,7 +35,7 @@ return function(H)
   end)
   local before = #r.notifications
   H.input('o')
-  r.no_model = H.wait('an error about the missing model', 15000, function()
+  r.no_model = H.wait('an error about the missing model', 30000, function()
     for i = before + 1, #r.notifications do
       if r.notifications[i].level >= vim.log.levels.ERROR then
         return r.notifications[i].message
@@ -48,7 +48,7 @@ return function(H)
   local old_id = require('ghostwright.server').client(0).id
   local count_before_restart = #r.notifications
   vim.cmd('Ghostwright restart')
-  r.restart_message = H.wait('the restart message', 15000, function()
+  r.restart_message = H.wait('the restart message', 20000, function()
     for i = count_before_restart + 1, #r.notifications do
       if r.notifications[i].message:match('restarted') then
         return r.notifications[i].message
