@@ -78,13 +78,10 @@ async def run(ctx: ActionContext) -> ActionResult:
         after_end = len(ctx.text) if found == -1 else found
     lang = ctx.doc.language or ""
     indent = target[: len(target) - len(target.lstrip(" \t"))]
-    source = str(diagnostic.get("source") or "the linter")
-    context = ctx.text[before_start:after_end]
-    messages = ctx.messages(
-        f"{source} reports: {diagnostic.get('message')}\nIt is about these lines:\n"
-        f"```{lang}\n{textwrap.dedent(target)}\n"
-        f"```\nin this code:\n```{lang}\n{context}\n```\nRewrite those lines so the problem is gone. "
-        "Answer with the corrected lines only.")
+    # Only the lines themselves: with the code around them too, the default model restates that
+    # code instead of fixing the lines (measured); the context still strips restated lines below.
+    messages = ctx.messages(f"This {lang or 'code'} has an error: {diagnostic.get('message')}\n"
+                            f"```{lang}\n{textwrap.dedent(target)}\n```\nWrite the corrected code.")
     prefill = f"```{lang}\n"
 
     before = {line.strip() for line in ctx.text[before_start:start].split("\n") if line.strip()}

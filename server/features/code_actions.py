@@ -63,7 +63,7 @@ def register(server) -> None:
             if offer.action == rewrite.ID:  # needs an instruction: the editor asks, then runs the command
                 actions.append(types.CodeAction(
                     title=offer.title, kind=kind,
-                    command=types.Command(offer.title, rewrite.COMMAND, [data])))
+                    command=types.Command(title=offer.title, command=rewrite.COMMAND, arguments=[data])))
                 continue
             diagnostic = [_converter.structure(offer.diagnostic, types.Diagnostic)] if offer.diagnostic else None
             actions.append(types.CodeAction(title=offer.title, kind=kind, data=data, diagnostics=diagnostic,
