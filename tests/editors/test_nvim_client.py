@@ -106,6 +106,7 @@ def test_problems_are_shown_not_swallowed(tmp_path):
 
     # A server without its model: the first suggestion request says which model and what to run.
     assert "no-such-model" in r["no_model"] and "ghostwright model pull" in r["no_model"]
+    assert "ERROR model" in r["no_model_health"] and "no-such-model" in r["no_model_health"], r["no_model_health"]
 
     # :Ghostwright restart: a new client, said so, and the old server's exit is no error.
     old_id, new_id = r["restart_ids"]

@@ -43,7 +43,7 @@ function M.status_lines(status, client)
   end
   lines[#lines + 1] = ('  model: %s (%s)'):format(show(status.model), status.loaded and 'loaded' or 'not loaded')
   lines[#lines + 1] = ('  device: %s; tiers: %s; fill-in-the-middle: %s'):format(
-    show(status.device), table.concat(status.tiers or {}, ', '), show(status.fim))
+    show(status.device), (#(status.tiers or {}) > 0 and table.concat(status.tiers, ', ') or '-'), show(status.fim))
   lines[#lines + 1] = ('  last latency: %s; model calls: %s; typed-ahead hits: %s; indexed files: %s'):format(
     ms(status.lastLatencyMs), show(status.modelCalls), show(status.typedAheadHits), show(status.indexedFiles))
   local c = completion.counters

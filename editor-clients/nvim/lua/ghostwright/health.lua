@@ -54,7 +54,7 @@ local function check_status(client)
     health.info(('model: %s (still loading)'):format(tostring(status.model)))
   end
   health.info(('device: %s; tiers: %s'):format(tostring(status.device or '-'),
-    table.concat(status.tiers or {}, ', ')))
+    (#(status.tiers or {}) > 0 and table.concat(status.tiers, ', ') or '-')))
 end
 
 function M.check()

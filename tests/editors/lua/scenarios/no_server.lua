@@ -43,6 +43,9 @@ return function(H)
     end
   end)
   H.input('<Esc>')
+  vim.cmd('checkhealth ghostwright')
+  r.no_model_health = H.buffer_text()
+  vim.cmd('tabclose')
 
   -- :Ghostwright restart: a new server for the buffer, and no error about the old one exiting.
   local old_id = require('ghostwright.server').client(0).id
