@@ -118,13 +118,13 @@ def _is_placeholder(node: Node) -> bool:
 
 
 def _comment_above(doc: Document, outer: Node) -> str | None:
+    """The ``#`` lines right above the definition (read from the text: tree-sitter may hang a
+    comment that opens a class body on the class rather than beside the method)."""
     lines: list[str] = []
-    prev = outer.prev_named_sibling
-    row = outer.start_point.row
-    while prev is not None and prev.type == "comment" and prev.end_point.row >= row - 1:
-        lines.insert(0, node_text(prev).lstrip("#").strip())
-        row = prev.start_point.row
-        prev = prev.prev_named_sibling
+    row = outer.start_point.row - 1
+    while row >= 0 and (line := doc.lines.line_text(row).strip()).startswith("#"):
+        lines.insert(0, line.lstrip("#").strip())
+        row -= 1
     return "\n".join(lines) or None
 
 
