@@ -138,6 +138,8 @@ def test_pure_functions_in_neovim(tmp_path):
     assert r["init_options"]["maxTokens"] == 40 and "model" not in r["init_options"]
     assert r["init_options"]["streaming"] is True and r["init_options"]["reportsShown"] is True
     assert r["init_options_native"]["streaming"] is False and r["init_options_native"]["reportsShown"] is False
+    assert r["default_keys"] == {"tab": True, "word": True, "dismiss": True}
+    assert r["changed_keys"] == {"tab": False, "ctrl_l": True, "word": True, "dismiss": False}
     assert r["progress"] == ["Ghostwright: Implement add 50% last line", "Ghostwright: ask", "",
                              "Ghostwright: Implement add: done"]
     assert r["stats_line"] == "Ghostwright stats: shown 4, accepted 1 (25%), latency p50 12 ms, latency p90 80 ms"

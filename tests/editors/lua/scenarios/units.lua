@@ -33,6 +33,14 @@ return function(H)
   r.init_options_native = config.init_options(config.defaults, true)
 
   r.stats_line = commands.stats_line(H.config.stats)
+  -- Keys: the defaults, then changed by a second setup() (old keys removed, false = unmapped).
+  local function mapped(lhs)
+    return vim.fn.maparg(lhs, 'i') ~= ''
+  end
+  r.default_keys = { tab = mapped('<Tab>'), word = mapped('<M-w>'), dismiss = mapped('<C-]>') }
+  require('ghostwright').setup({ keymaps = { accept = '<C-l>', dismiss = false } })
+  r.changed_keys = { tab = mapped('<Tab>'), ctrl_l = mapped('<C-l>'), word = mapped('<M-w>'), dismiss = mapped('<C-]>') }
+
   r.progress = {
     progress.line('Implement add', { kind = 'report', percentage = 50, message = 'so far\nlast line' }),
     progress.line('Ghostwright: ask', { kind = 'begin' }),
