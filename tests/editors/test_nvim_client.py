@@ -68,6 +68,9 @@ def test_ghost_text_is_streamed_and_accepted_word_line_and_all(default_model_dir
     expected = r["before"][:offset] + suggestion + r["before"][offset:]
     assert r["after"] == expected
     assert r["after_word"].strip() and r["rest_after_word"] and suggestion.endswith(r["rest_after_word"])
+    if not r["rest_after_word"].startswith("\n"):  # typed ahead: the rest stays, answered without the server
+        assert r["typed_ahead"] == r["rest_after_word"][:2]
+        assert r["rest_after_typing"] == r["rest_after_word"][2:] and r["requests_after_typing"] == 1
     saved = path.read_text()
     assert saved.rstrip("\n") == expected.rstrip("\n")
     ast.parse(saved)  # what was accepted is valid Python
