@@ -19,7 +19,7 @@ local function write_result()
   vim.fn.writefile({ vim.json.encode(H.result) }, H.config.result)
 end
 
---- Save the result and quit (unless the scenario keeps Neovim open for a screen capture).
+--- Save the result and quit.
 function H.finish(ok, message)
   if finished then
     return
@@ -28,9 +28,7 @@ function H.finish(ok, message)
   H.result.ok = ok
   H.result.error = message
   write_result()
-  if not H.config.keep_open then
-    vim.cmd('qall!')
-  end
+  vim.cmd('qall!')
 end
 
 local function resume(co, ...)
