@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from ghostwright.server.citations import attribute, sources_section, validate
 from ghostwright.server.context.languages import spec_for
 from ghostwright.server.context.secrets import redact
 from ghostwright.server.prompt_trace import write_trace
+from ghostwright.server.repetition import cut_repetition
 from ghostwright.server.retrieval import BM25, relevant
 from ghostwright.server.work_progress import WorkProgress
 
@@ -44,7 +44,6 @@ INSTRUCTION_CHARS = 1200
 REPORT_INTERVAL_S = 0.1
 MIN_ANSWER_CHARS = 40
 NO_ANSWER = "_The model could not answer this from the sources; these are the closest matches:_"
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 SYSTEM = ("You answer questions about a code base using only the numbered sources. "
           "Cite the sources you use like [1]. Answer in two or three sentences.")
 
@@ -79,34 +78,6 @@ def ask_messages(question: str, sources: list[SourceChunk], language_of: dict[st
         blocks.append(f"{title}\n```{fence}\n{redact(chunk.text)}\n```")
     user = "Sources:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
-def cut_repetition(text: str, min_chars: int = 10, ngram: int = 8) -> str | None:
-    """``text`` up to the sentence where it starts repeating itself, or None when it does not.
-
-    A small model that has said what it knows often says it again, word for word or
-    nearly: a whole sentence (of ``min_chars`` or more) seen before, or a run of ``ngram``
-    words seen before, marks where the answer ended.
-    """
-    seen: set[str] = set()
-    for match in _SENTENCE.finditer(text):
-        complete = match.end() < len(text) or match[0].rstrip().endswith((".", "!", "?"))
-        sentence = " ".join(match[0].split())
-        if not complete or len(sentence) < min_chars:
-            continue
-        if sentence in seen:
-            return text[: match.start()].rstrip()
-        seen.add(sentence)
-    words = list(re.finditer(r"\S+", text))
-    runs: set[tuple[str, ...]] = set()
-    for first in range(len(words) - ngram):  # the last word may still be growing: not counted
-        run = tuple(w[0] for w in words[first : first + ngram])
-        if run in runs:
-            start = words[first].start()
-            boundary = max(text.rfind(mark, 0, start) for mark in (". ", "! ", "? ", "\n"))
-            return text[: boundary + 1].rstrip() if boundary >= 0 else ""
-        runs.add(run)
-    return None
 
 
 def fit_sources(ranked: list[SourceChunk], count_tokens, budget: int) -> list[SourceChunk]:
@@ -198,7 +169,8 @@ class AskService:
                                     cancel=progress.cancel_token, on_text=on_text,
                                     request_id=f"ask/{request_id}")
             if looped.cancelled:
-                result.text, result.finish = cut_repetition(result.text) or result.text, FinishReason.STOP
+                cut = cut_repetition(result.text)
+                result.text, result.finish = (result.text if cut is None else cut), FinishReason.STOP
             if result.text:
                 progress.report(result.text, percentage=100)
         write_trace("ask", messages, result.text, result.seconds * 1e3,

@@ -24,11 +24,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from ghostwright.errors import GhostwrightError
-from ghostwright.inference.api import Priority
+from ghostwright.inference.api import CancelToken, FinishReason, Priority
 from ghostwright.server.chat_runner import run_chat
 from ghostwright.server.context.secrets import redact
 from ghostwright.server.hover_target import HoverTarget
 from ghostwright.server.prompt_trace import write_trace
+from ghostwright.server.repetition import cut_repetition
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +76,20 @@ def hover_messages(target: HoverTarget, instructions: str) -> tuple[list[dict[st
 
 
 def tidy(text: str, max_sentences: int = 3) -> str:
-    """At most a few whole sentences, no code fences; a cut-off tail is kept (it is marked partial)."""
+    """At most a few sentences, no code fences, no repetition; a cut-off tail is kept (it is marked partial)."""
     text = text.split("```")[0].strip()
+    cut = cut_repetition(text)
+    text = text if cut is None else cut
     sentences = _SENTENCE_END.split(text)
     return " ".join(sentences[:max_sentences]).strip()
+
+
+def whole_sentences(text: str) -> str:
+    """Drop a sentence the token limit cut off, when a whole one comes before it."""
+    if text.endswith((".", "!", "?", ")")):
+        return text
+    end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    return text[: end + 1] if end > 0 else text
 
 
 class HoverService:
@@ -131,21 +142,28 @@ class HoverService:
         messages, prefill = hover_messages(target, instructions)
         self._partial[key] = ""
 
+        looped = CancelToken()
+
         def on_text(text: str) -> None:  # from the decode thread: a plain dict store is enough
             self._partial[key] = prefill + text
+            if cut_repetition(text) is not None:  # it started over: what came before is the explanation
+                looped.cancel()
 
         self.model_calls += 1
         started = time.monotonic()
         result = await run_chat(self.server, messages, max_tokens=MAX_TOKENS, priority=Priority.BACKGROUND,
                                 stop=["\n\n", "```"], deadline_s=BACKGROUND_LIMIT_S, on_text=on_text,
-                                session_key=SESSION_KEY, request_id=f"hover/{request_id}", prefill=prefill)
+                                cancel=looped, session_key=SESSION_KEY, request_id=f"hover/{request_id}",
+                                prefill=prefill)
+        if looped.cancelled and result.finish == FinishReason.CANCELLED:
+            result.finish = FinishReason.STOP
         latency_ms = (time.monotonic() - started) * 1e3
         write_trace("hover", messages, result.text, latency_ms, prefill=prefill,
                     finish=result.finish.value if result.finish else None)
         if not result.ok or not result.text.strip():
             log.info("hover %s: no explanation (%s)", request_id, result.error or result.finish)
             return None
-        text = tidy(prefill + result.text)
+        text = whole_sentences(tidy(prefill + result.text))
         self._cache[key] = text
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from ghostwright.errors import RequestError
-from ghostwright.server.ask_service import ask_messages, cut_repetition, fit_sources, parse_arguments
+from ghostwright.server.ask_service import ask_messages, fit_sources, parse_arguments
 from ghostwright.server.chunk_store import ChunkStore, Snapshot
 from ghostwright.server.chunks import SourceChunk
 from ghostwright.server.citations import attribute, find_citations
+from ghostwright.server.repetition import cut_repetition
 
 SOURCES = [
     SourceChunk("pkg/cache.py", 5, 9, "class TokenCache:\n    def evict(self):\n        self.items.pop()",

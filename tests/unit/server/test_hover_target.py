@@ -124,3 +124,11 @@ def test_prompt_and_render() -> None:
 def test_tidy() -> None:
     assert tidy("One. Two! Three? Four.") == "One. Two! Three?"
     assert tidy("It adds.\n```python\nx\n```") == "It adds."
+
+
+def test_whole_sentences() -> None:
+    from ghostwright.server.hover_service import whole_sentences
+
+    assert whole_sentences("It adds. Then it uses the") == "It adds."
+    assert whole_sentences("It adds two numbers") == "It adds two numbers"  # nothing whole to fall back on
+    assert whole_sentences("It adds. It returns.") == "It adds. It returns."
