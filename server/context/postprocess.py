@@ -4,6 +4,8 @@ Small models ramble: they finish the line and keep going, close a Markdown fence
 explaining, repeat the line above, or type the ``)`` that already follows the cursor.
 The rules, in order:
 
+0. on a line that holds only indentation (not at column 0), leading blank lines are dropped: the model
+   often "presses Enter" first, which would leave a whitespace-only line behind;
 1. cut at a Markdown fence or a line of prose ("Here is", "This function"...);
 2. single-line mode keeps the first line; multi-line mode stops at the first line that
    dedents below the block (a lone closer the suffix lacks is kept) or, at top level, at
@@ -44,6 +46,7 @@ def clean_completion(
     raw: str, *, prefix: str, suffix: str, mode: str, language: str | None
 ) -> str | None:
     """The suggestion to show for the finished output ``raw``, or None."""
+    raw = _skip_leading_blank_lines(raw, prefix.rsplit("\n", 1)[-1])
     text, _ = _cut(raw, prefix, suffix, mode, language)
     line_before, rest_of_line = prefix.rsplit("\n", 1)[-1], suffix.split("\n", 1)[0]
     text = _trim_suffix_overlap(text, suffix, mode)
@@ -59,10 +62,29 @@ def clean_partial(
     raw_so_far: str, *, prefix: str, suffix: str, mode: str, language: str | None
 ) -> Partial:
     """What can be shown while streaming: complete lines only, plus whether to stop now."""
+    raw_so_far = _skip_leading_blank_lines(raw_so_far, prefix.rsplit("\n", 1)[-1])
     text, done = _cut(raw_so_far, prefix, suffix, mode, language)
     if not done:
         text = text[: text.rfind("\n") + 1] if "\n" in text else ""
     return Partial(text.rstrip() if done else text, done)
+
+
+def _skip_leading_blank_lines(raw: str, line_before: str) -> str:
+    """Start the suggestion at the cursor when the cursor sits in indentation already typed.
+
+    Only when the first real line carries at least that indentation (it is then shown
+    without it); a line that dedents is left alone, since inserting at the cursor could
+    not express it.
+    """
+    if not line_before or line_before.strip():  # at column 0 a blank line may be intended (PEP 8)
+        return raw
+    lines = raw.replace("\r\n", "\n").split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:  # nothing but blank lines so far
+        return "" if len(lines) > 1 else raw
+    if first == 0 or not lines[first].startswith(line_before):
+        return raw
+    return "\n".join([lines[first][len(line_before):], *lines[first + 1:]])
 
 
 def _cut(raw: str, prefix: str, suffix: str, mode: str, language: str | None) -> tuple[str, bool]:

@@ -148,3 +148,17 @@ def test_partial_shows_complete_lines_and_says_when_to_stop() -> None:
                            language="python")
     assert single.text == "len(x)" and single.done
     assert clean_partial("```", prefix="\n", suffix="", mode="multi", language=None).done
+
+
+def test_leading_blank_lines_on_an_indented_empty_line_are_dropped() -> None:
+    prefix = 'def f(n):\n    """Doc."""\n    '
+    raw = "\n    if n <= 1:\n        return 1\n    return n\n"
+    assert clean(raw, prefix) == "if n <= 1:\n        return 1\n    return n"
+    streamed = clean_partial("\n\n    if n <= 1:\n", prefix=prefix, suffix="\n", mode="multi", language="python")
+    assert streamed.text == "if n <= 1:\n"
+    assert clean_partial("\n  ", prefix=prefix, suffix="\n", mode="multi", language="python").text == ""
+
+
+def test_leading_blank_line_kept_at_column_0_or_after_code() -> None:
+    assert clean("\n\ndef b():\n    return 2\n", "def a():\n    return 1\n") == "\n\ndef b():\n    return 2"
+    assert clean("\n    return 1", "def f():") == "\n    return 1"
