@@ -1,0 +1,200 @@
+// Drive VS Code (code-server) in headless Chromium: open a Python file, type a function
+// signature and docstring, wait for Ghostwright's ghost text, screenshot it, accept it with
+// Tab, save. Then point ghostwright.serverPath at a missing file and capture the error
+// notification the user gets. Prints one JSON line with what happened; exits non-zero with
+// the reason when a step fails (a screenshot of the failing moment is kept next to the artifact).
+//
+//   node drive_vscode.cjs <config.json>
+//   config: {url, folder, file, chromium, screenshot, noServerScreenshot, typed: [lines],
+//            settingsFile, badServerPath, timeoutMs, ghostTimeoutMs}
+// puppeteer-core is found through NODE_PATH (installed by editor-clients/vscode/scripts/setup-e2e.sh).
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const puppeteer = require('puppeteer-core');
+
+const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const started = Date.now();
+const timings = {};
+const mark = (name) => { timings[name] = Date.now() - started; log(`${name} (+${timings[name]} ms)`); };
+function log(message) { process.stderr.write(`drive_vscode: ${message}\n`); }
+
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+// Text of the inline suggestion as VS Code (1.139) draws it: the first line is injected into
+// the cursor's line as .ghost-text-decoration spans, later lines are .view-line rows of a view
+// zone (.suggest-preview-text). Each is split into syntax-coloured spans; join them per line.
+function readGhostText() {
+    const clean = (t) => t.replace(/\u00a0/g, ' ');
+    const inline = [...document.querySelectorAll('.monaco-editor .view-lines .view-line')]
+        .filter((line) => line.querySelector('.ghost-text-decoration'))
+        .map((line) => clean([...line.querySelectorAll('.ghost-text-decoration')].map((e) => e.textContent).join('')));
+    const block = [...document.querySelectorAll('.monaco-editor .suggest-preview-text .view-line')]
+        .map((line) => clean(line.textContent));
+    return { inline, block };
+}
+
+// Error notifications (toasts) that mention Ghostwright: their message and buttons.
+function readGhostwrightErrors() {
+    return [...document.querySelectorAll('.notification-toast')]
+        .filter((el) => /ghostwright/i.test(el.textContent) && el.querySelector('.codicon-error'))
+        .map((el) => ({
+            message: (el.querySelector('.notification-list-item-message') || el).textContent.trim(),
+            buttons: [...el.querySelectorAll('.monaco-button')].map((b) => b.textContent.trim()).filter(Boolean),
+        }));
+}
+
+// True while the Ghostwright status bar item shows its spinner (a request in flight).
+function ghostwrightBusy() {
+    return [...document.querySelectorAll('.statusbar-item')]
+        .some((el) => /smollm2/i.test(el.textContent) && el.querySelector('.codicon-loading'));
+}
+
+async function statusBarText(page) {
+    return page.evaluate(() => [...document.querySelectorAll('.statusbar-item')]
+        .map((el) => el.textContent.trim()).filter((t) => /ghostwright|smollm2/i.test(t)).join(' | '));
+}
+
+async function main() {
+    const browser = await puppeteer.launch({
+        executablePath: config.chromium,
+        headless: false, // the flag is passed explicitly below, as our house rules spell it
+        args: [...CHROMIUM_FLAGS, '--window-size=1400,900'],
+        defaultViewport: { width: 1400, height: 900 },
+    });
+    const page = await browser.newPage();
+    const result = { ok: false, timings };
+    const fail = async (reason) => {
+        result.error = reason;
+        result.statusBar = await statusBarText(page).catch(() => '');
+        const shot = config.screenshot.replace(/\.png$/, '_failure.png');
+        await page.screenshot({ path: shot }).catch(() => {});
+        result.failureScreenshot = shot;
+        throw Object.assign(new Error(reason), { result });
+    };
+    try {
+        await page.goto(`${config.url}/?folder=${encodeURIComponent(config.folder)}`, { waitUntil: 'domcontentloaded' });
+        await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: config.timeoutMs })
+            .catch(() => fail('the VS Code workbench did not load'));
+        mark('workbench');
+
+        // The extension is up and the model loaded when the status bar reads "model · device · latency";
+        // an error notification from Ghostwright ends the wait at once.
+        const ready = await page.waitForFunction((readErrors) => {
+            const errors = new Function(`return (${readErrors})()`)();
+            if (errors.length) {
+                return { error: errors[0].message };
+            }
+            return [...document.querySelectorAll('.statusbar-item')]
+                .some((el) => /smollm2[^·]*·[^·]+·/.test(el.textContent)) && { error: null };
+        }, { timeout: config.timeoutMs, polling: 250 }, readGhostwrightErrors.toString())
+            .then((handle) => handle.jsonValue(), () => ({ error: 'timeout' }));
+        if (ready.error === 'timeout') {
+            await fail(`the Ghostwright status bar never showed a loaded model (status bar: ${await statusBarText(page)})`);
+        } else if (ready.error) {
+            await fail(`Ghostwright reported an error before the model loaded: ${ready.error}`);
+        }
+        result.statusBarReady = await statusBarText(page);
+        mark('model loaded');
+
+        // Open the file with Quick Open.
+        await page.click('.monaco-workbench .part.editor');
+        await page.keyboard.down('Control'); await page.keyboard.press('KeyP'); await page.keyboard.up('Control');
+        await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 })
+            .catch(() => fail('Quick Open did not appear'));
+        await page.keyboard.type(path.basename(config.file), { delay: 20 });
+        await page.waitForSelector('.quick-input-list .monaco-list-row', { visible: true, timeout: 30000 })
+            .catch(() => fail(`Quick Open found no ${config.file}`));
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('.monaco-editor .view-lines', { visible: true, timeout: 30000 })
+            .catch(() => fail('the editor did not open'));
+        await page.waitForFunction((name) => [...document.querySelectorAll('.tab.active')]
+            .some((el) => el.textContent.includes(name)), { timeout: 30000 }, path.basename(config.file))
+            .catch(() => fail(`${config.file} is not the active tab`));
+        mark('file open');
+
+        // Record every distinct ghost text drawn from now on: with streaming on, partial text
+        // shows first and grows.
+        await page.evaluate((readGhost) => {
+            const read = new Function(`return (${readGhost})()`);
+            window.__ghostSeen = [];
+            setInterval(() => {
+                const g = read();
+                const text = [...g.inline, ...g.block].join('\n');
+                if (text && window.__ghostSeen[window.__ghostSeen.length - 1] !== text) {
+                    window.__ghostSeen.push(text);
+                }
+            }, 50);
+        }, readGhostText.toString());
+
+        // Type at the end of the file.
+        await page.click('.monaco-editor .view-lines');
+        await page.keyboard.down('Control'); await page.keyboard.press('End'); await page.keyboard.up('Control');
+        for (const line of config.typed) {
+            await page.keyboard.type(line, { delay: 15 });
+            await page.keyboard.press('Enter');
+        }
+        mark('typed');
+
+        // Ghost text: wait for it; if the automatic request produced nothing, ask explicitly once
+        // (Alt+\ = editor.action.inlineSuggest.trigger) and say so in the result.
+        const hasGhost = () => document.querySelectorAll('.monaco-editor .ghost-text-decoration, .monaco-editor .suggest-preview-text .ghost-text').length > 0;
+        result.trigger = 'automatic';
+        const automatic = await page.waitForFunction(hasGhost, { timeout: config.ghostTimeoutMs, polling: 100 })
+            .then(() => true, () => false);
+        if (!automatic) {
+            result.trigger = 'explicit (Alt+\\)';
+            await page.keyboard.down('Alt'); await page.keyboard.press('Backslash'); await page.keyboard.up('Alt');
+            await page.waitForFunction(hasGhost, { timeout: config.ghostTimeoutMs, polling: 100 })
+                .catch(async () => fail(`no ghost text appeared (status bar: ${await statusBarText(page)})`));
+        }
+        mark('ghost text');
+        // Let the request finish (the final text replaces any partial one), then let it settle.
+        await page.waitForFunction((busy) => !new Function(`return (${busy})()`)(),
+            { timeout: config.timeoutMs, polling: 100 }, ghostwrightBusy.toString())
+            .catch(() => fail('the suggestion request never finished'));
+        await new Promise((r) => setTimeout(r, 500));
+        await page.waitForFunction(hasGhost, { timeout: 5000, polling: 100 })
+            .catch(() => fail('the ghost text disappeared when the request finished'));
+        mark('ghost text final');
+        result.ghost = await page.evaluate(readGhostText);
+        result.ghostSeen = await page.evaluate(() => window.__ghostSeen);
+        result.statusBarAfter = await statusBarText(page);
+        await page.screenshot({ path: config.screenshot });
+        result.screenshot = config.screenshot;
+
+        // Accept with Tab, then save so the test can read the file back.
+        // (The test checks the saved file; a next suggestion may already show after Tab.)
+        await page.keyboard.press('Tab');
+        await new Promise((r) => setTimeout(r, 500));
+        mark('accepted');
+        await page.keyboard.down('Control'); await page.keyboard.press('KeyS'); await page.keyboard.up('Control');
+        await page.waitForFunction(() => !document.querySelector('.tab.active.dirty'), { timeout: 15000, polling: 100 })
+            .catch(() => fail('the file did not save'));
+        mark('saved');
+        await page.screenshot({ path: config.screenshot.replace(/\.png$/, '_accepted.png') });
+
+        // A missing server: the user sees an error notification that says what to do.
+        const settings = JSON.parse(fs.readFileSync(config.settingsFile, 'utf8'));
+        fs.writeFileSync(config.settingsFile, JSON.stringify({ ...settings, 'ghostwright.serverPath': config.badServerPath }, null, 2));
+        await page.waitForFunction((readErrors) => new Function(`return (${readErrors})()`)().length > 0,
+            { timeout: 60000, polling: 250 }, readGhostwrightErrors.toString())
+            .catch(() => fail('no error notification after ghostwright.serverPath was pointed at a missing file'));
+        result.noServer = { errors: await page.evaluate(readGhostwrightErrors), statusBar: await statusBarText(page) };
+        await page.screenshot({ path: config.noServerScreenshot });
+        mark('missing server reported');
+        result.ok = true;
+    } finally {
+        await browser.close().catch(() => {});
+    }
+    return result;
+}
+
+main().then((result) => {
+    process.stdout.write(JSON.stringify(result) + '\n');
+}, (error) => {
+    process.stdout.write(JSON.stringify(error.result ?? { ok: false, error: String(error && error.stack || error), timings }) + '\n');
+    process.exitCode = 1;
+});
