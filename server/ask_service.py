@@ -152,7 +152,7 @@ class AskService:
         messages = ask_messages(question, sources, languages, instructions)
         async with WorkProgress(server, "Ghostwright: Ask", token=token) as progress:
             progress.report(f"searching: {len(chunks)} chunks, {len(sources)} sources", percentage=5)
-            last, looped = [0.0], CancelToken()
+            last, looped, loop = [0.0], CancelToken(), asyncio.get_running_loop()
 
             def on_text(text: str) -> None:  # decode thread: throttled, the latest text wins at the end
                 if cut_repetition(text) is not None:  # the model started over: stop it, keep what came first
@@ -162,7 +162,10 @@ class AskService:
                 now = time.monotonic()
                 if now - last[0] >= REPORT_INTERVAL_S:
                     last[0] = now
-                    progress.report(text, percentage=min(95, 5 + 90 * len(text) // (MAX_TOKENS * 4)))
+                    # Hop to the event loop first: there the report is dropped if the progress already
+                    # ended (a report queued from this thread must never arrive after the end).
+                    loop.call_soon_threadsafe(progress.report, text,
+                                              min(95, 5 + 90 * len(text) // (MAX_TOKENS * 4)))
 
             self.model_calls += 1
             result = await run_chat(server, messages, max_tokens=MAX_TOKENS, priority=Priority.INTERACTIVE,

@@ -13,12 +13,27 @@ line of a workspace file (1-based).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ghostwright.server.ask_service import AskService, parse_arguments
 from ghostwright.server.lsp_errors import lsp_boundary
 
 ASK_COMMAND = "ghostwright.ask"
+
+
+def follow_cancellation(protocol: Any, msg_id: Any) -> None:
+    """Cancel this handler's task when the client cancels its request.
+
+    pygls 2 runs executeCommand handlers behind a generator under an id of their own, so
+    ``$/cancelRequest`` cancels only the outer request's future and the handler would
+    decode on; tying the running task to that future makes the cancel reach the engine.
+    """
+    outer = getattr(protocol, "_request_futures", {}).get(msg_id)
+    task, loop = asyncio.current_task(), asyncio.get_running_loop()
+    if outer is None or task is None:
+        return
+    outer.add_done_callback(lambda done: loop.call_soon_threadsafe(task.cancel) if done.cancelled() else None)
 
 
 def register(server) -> None:
@@ -29,6 +44,7 @@ def register(server) -> None:
     async def ask(ls, *args: Any) -> dict[str, Any]:
         options = parse_arguments(args)
         request_id = str(server.protocol.msg_id)
+        follow_cancellation(server.protocol, server.protocol.msg_id)
         result = await service.ask(options["question"], max_sources=options["max_sources"],
                                    token=options["token"], uri=options["uri"], request_id=request_id)
         return result.to_json()

@@ -158,7 +158,7 @@ async def test_hover_answers_within_its_budget_and_fills_the_cache(start, worksp
     first, elapsed = await hover(client, uri, *position_of(CACHE_PY, "MAX_ENTRIES", nth=1))  # a use
     assert first.contents.value.startswith("```python\nMAX_ENTRIES = 128\n```\n\n*variable*")
     assert "no explanation within 0.001 s" in first.contents.value
-    assert elapsed < 2.0, elapsed
+    assert elapsed < 3.0, elapsed
     # The explanation went on decoding in the background; once done, a hover shows it from the cache.
     for _ in range(240):
         await asyncio.sleep(0.25)
@@ -247,3 +247,25 @@ async def test_ask_creates_progress_itself_and_rejects_bad_arguments(client, wor
     assert isinstance(reports[0], types.WorkDoneProgressBegin) and isinstance(reports[-1], types.WorkDoneProgressEnd)
     for path, line in find_citations(result["markdown"]):
         assert 1 <= line <= len((workspace / path).read_text().split("\n")), (path, line)
+
+
+async def test_ask_cancellation_stops_promptly(client):
+    params = types.ExecuteCommandParams("ghostwright.ask", [{"question": "How does TokenCache evict entries?",
+                                                             "workDoneToken": "ask-cancel"}])
+    client.progress_reports["ask-cancel"] = []
+    future = client.protocol.send_request(types.WORKSPACE_EXECUTE_COMMAND, params, msg_id="ask-cancel-id")
+    for _ in range(600):  # until the answer is streaming
+        if any(isinstance(r, types.WorkDoneProgressReport) and r.message and not r.message.startswith("searching")
+               for r in client.progress_reports["ask-cancel"]):
+            break
+        await asyncio.sleep(0.05)
+    started = time.monotonic()
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="ask-cancel-id"))
+    with pytest.raises(JsonRpcException, match="cancel"):
+        await asyncio.wrap_future(future)
+    assert time.monotonic() - started < 2.0
+    for _ in range(40):  # the progress is closed, saying why
+        if isinstance(client.progress_reports["ask-cancel"][-1], types.WorkDoneProgressEnd):
+            break
+        await asyncio.sleep(0.05)
+    assert client.progress_reports["ask-cancel"][-1].message == "cancelled"
