@@ -1,10 +1,11 @@
 """What a hover is about: the definition behind the identifier under the cursor.
 
-Pure function of (document, offset, workspace index): tree-sitter finds the identifier;
+A function of (document, offset, workspace index): tree-sitter finds the identifier;
 if it names a definition (function, method, class, type) or declares a variable or a
 parameter, that is the target; otherwise it is a reference, resolved to the innermost
 definition of that name in the document whose scope holds the cursor, then to the
-workspace index (which knows other files' signatures and docs, not their bodies).
+workspace index, whose entry says which file to read the whole definition from (its
+signature and doc alone when that file cannot be read).
 
 The target carries the signature shown to the user and the text the model explains;
 its :attr:`HoverTarget.key` hashes that text, so an edit elsewhere in the file keeps the
@@ -14,19 +15,24 @@ cached explanation while an edit to the definition invalidates it.
 from __future__ import annotations
 
 import hashlib
+import re
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from tree_sitter import Node
 
+from ghostwright.server.context.definitions import Definition
 from ghostwright.server.context.document import Document
 from ghostwright.server.context.languages import LanguageSpec
+from ghostwright.server.context.secrets import is_secret_file
 from ghostwright.server.context.symbols import docstring_node, header_end, leading_comment, line_start, node_name
 
 MAX_SIGNATURE_LINES = 8
 MAX_BODY_LINES = 30
 MAX_BODY_CHARS = 1500
+MAX_FILE_BYTES = 1_000_000  # another file's definition is read from disk only when it is this small
 SEARCH_BUDGET_S = 0.3  # walking a huge file for a reference stops here, with what it found
 # Variable declarations: node type -> the field that holds the declared name(s).
 DECLARATIONS = {
@@ -74,10 +80,33 @@ def find_target(doc: Document, offset: int, index: object | None = None) -> Hove
         return _target(doc, spec, kind, node, name, span)
     lookup = getattr(index, "lookup", None)
     for definition in lookup([name]) if lookup else ():
+        root = getattr(index, "root", None)
+        whole = _from_file(Path(root), definition) if root is not None else None
+        if whole is not None:  # the body too: the same content hash as hovering it in its own file
+            return replace(whole, path=definition.path, line=definition.line, span=span)
         body = definition.signature + ("\n" + definition.doc if definition.doc else "")
         return HoverTarget(name, definition.kind, definition.signature, definition.doc, body,
                            definition.language, definition.path, definition.line, span)
     return None
+
+
+def _from_file(root: Path, definition: Definition) -> HoverTarget | None:
+    """The target as hovering its name in its own file would give it; None if that file cannot be read."""
+    file = root / definition.path
+    try:
+        if is_secret_file(definition.path) or file.stat().st_size > MAX_FILE_BYTES:
+            return None
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    doc = Document(file.as_uri(), "", text)
+    if doc.tree is None or definition.line >= doc.lines.line_count:
+        return None
+    start = doc.lines.line_start(definition.line)  # decorators come first: the name is a few lines on
+    found = re.compile(rf"\b{re.escape(definition.name)}\b").search(text, start, start + 2000)
+    target = find_target(doc, found.start()) if found else None
+    kinds = ("function", "method", "class", "type")
+    return target if target is not None and target.kind in kinds and target.name == definition.name else None
 
 
 def _identifier_at(root: Node, byte: int) -> Node | None:

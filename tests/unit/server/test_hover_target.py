@@ -132,3 +132,22 @@ def test_whole_sentences() -> None:
     assert whole_sentences("It adds. Then it uses the") == "It adds."
     assert whole_sentences("It adds two numbers") == "It adds two numbers"  # nothing whole to fall back on
     assert whole_sentences("It adds. It returns.") == "It adds. It returns."
+
+
+def test_index_hit_reads_the_whole_definition_from_its_file(tmp_path) -> None:
+    helper = "import os\n\n\n@cache\ndef helper(x: int) -> bool:\n    \"\"\"Help.\"\"\"\n    return x > 0\n"
+    (tmp_path / "util").mkdir()
+    (tmp_path / "util" / "help.py").write_text(helper)
+
+    class RootedIndex(Index):
+        root = tmp_path
+
+    via_index = find_target(Document("file:///w/a.py", "python", SRC), at("helper"), RootedIndex())
+    assert via_index is not None and via_index.path == "util/help.py" and via_index.line == 4
+    assert via_index.signature == "@cache\ndef helper(x: int) -> bool:" and "return x > 0" in via_index.source
+    at_home = find_target(Document((tmp_path / "util" / "help.py").as_uri(), "python", helper),
+                          helper.index("helper("))
+    assert via_index.key == at_home.key  # one cached explanation, wherever it is hovered from
+    (tmp_path / "util" / "help.py").unlink()  # gone from disk: the index entry alone still answers
+    fallback = find_target(Document("file:///w/a.py", "python", SRC), at("helper"), RootedIndex())
+    assert fallback is not None and fallback.source == 'def helper(x: int) -> bool:\n"""Help."""'
