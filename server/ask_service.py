@@ -1,6 +1,7 @@
 """Answer a question about the workspace: retrieve, prompt with numbered sources, stream, check citations.
 
-1. Chunks of the indexed files (``chunk_store.py``) ranked by BM25 (``retrieval.py``).
+1. Chunks of the files the workspace index walks (``chunk_store.py``), ranked by BM25
+   (``retrieval.py``).
 2. A chat prompt: the top chunks as numbered ``[n] path:line`` sources under a token
    budget, the question, AGENTS.md instructions in the system message.
 3. The answer decodes at interactive priority (inline completions still go first) and
@@ -27,6 +28,7 @@ from ghostwright.server.chunks import SourceChunk
 from ghostwright.server.citations import attribute, sources_section, validate
 from ghostwright.server.context.languages import spec_for
 from ghostwright.server.context.secrets import redact
+from ghostwright.server.context.workspace_files import iter_files
 from ghostwright.server.prompt_trace import write_trace
 from ghostwright.server.repetition import cut_repetition
 from ghostwright.server.retrieval import BM25, relevant
@@ -35,7 +37,6 @@ from ghostwright.server.work_progress import WorkProgress
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-INDEX_WAIT_S = 10.0  # an ask right after startup waits this long at most for the first index scan
 DEFAULT_SOURCES = 4
 SOURCE_TOKENS = 900  # prompt budget for the sources: prefill time on a CPU is the cost
 MAX_SOURCE_LINES = 30
@@ -139,9 +140,15 @@ class AskService:
         started = time.monotonic()
         store, server = self.store(), self.server
         snapshot = self._snapshot(store.root)
-        await asyncio.to_thread(server.index.wait, INDEX_WAIT_S)  # just started: let the first scan finish
-        paths = server.index.indexed_paths()
-        chunks = await asyncio.to_thread(store.gather, paths, snapshot)
+        index = server.index
+
+        def walk_and_chunk() -> list[SourceChunk]:
+            # The index's own walk (same .gitignore rules, size cap, secret and binary checks), not its
+            # symbol table: a module of constants has no definitions but may hold the answer.
+            paths = [relative for _, relative in iter_files(index.root, index.rules, max_bytes=index.max_file_bytes)]
+            return store.gather(paths, snapshot)
+
+        chunks = await asyncio.to_thread(walk_and_chunk)
         ranked = [r.chunk for r in relevant(BM25(chunks).search(question, k=max_sources * 2))]
         engine = await server.engines.get()
         sources = fit_sources(ranked, engine.count_tokens, SOURCE_TOKENS)[:max_sources]

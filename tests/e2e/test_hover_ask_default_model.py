@@ -74,6 +74,7 @@ def workspace(tmp_path: Path) -> Path:
     (ws / "pkg" / "AGENTS.md").write_text(f"{DEEP_RULE}\n")
     (ws / "pkg" / "cache.py").write_text(CACHE_PY)
     (ws / "pkg" / "config.py").write_text(CONFIG_PY)
+    (ws / "pkg" / "limits.py").write_text("# Network limits.\nDEFAULT_TIMEOUT_SECONDS = 30\nRETRIES = 3\n")
     (ws / "ignored").mkdir()
     (ws / "ignored" / "cache_copy.py").write_text(CACHE_PY)
     (ws / ".gitignore").write_text("ignored/\n")
@@ -240,8 +241,9 @@ async def test_ask_creates_progress_itself_and_rejects_bad_arguments(client, wor
             await client.workspace_execute_command_async(types.ExecuteCommandParams("ghostwright.ask", arguments))
     assert not client.progress_reports  # refused before any work started
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        "ghostwright.ask", ["Where is the JSON settings file parsed?"]))
-    assert result["sources"][0] == {"path": "pkg/config.py", "line": 4, "endLine": 7, "name": "parse_config"}
+        "ghostwright.ask", ["What is the default timeout in seconds?"]))
+    # A module of constants has no definitions for the symbol index, but Ask searches it too.
+    assert result["sources"][0] == {"path": "pkg/limits.py", "line": 1, "endLine": 3, "name": ""}
     [(token, reports)] = client.progress_reports.items()  # created with window/workDoneProgress/create
     assert str(token).startswith("ghostwright/")
     assert isinstance(reports[0], types.WorkDoneProgressBegin) and isinstance(reports[-1], types.WorkDoneProgressEnd)
