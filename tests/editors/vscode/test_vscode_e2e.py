@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -174,6 +175,9 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
         stats = home / "stats.jsonl"
         events = [json.loads(x)["event"] for x in stats.read_text().splitlines()] if stats.is_file() else []
         assert "accepted" in events, f"no 'accepted' event in {stats}: {events}{diagnostics}"
+        # Ghostwright: Show Stats (command palette) reports the acceptance too.
+        assert re.search(r"\d+ shown, [1-9]\d* accepted", result["stats"]), result["stats"]
+
         # A missing server: an error pop-up naming the path, with a way to fix it.
         errors = result["noServer"]["errors"]
         assert any(BAD_SERVER in e["message"] and "serverPath" in e["message"] for e in errors), errors

@@ -34,13 +34,10 @@ export function registerCommands(controller: Controller): Disposable[] {
         if (!question) {
             return;
         }
+        // `uri` picks which AGENTS.md files apply; the server finds the sources itself.
         const args: Record<string, unknown> = { question };
         if (editor) {
             args.uri = editor.document.uri.toString();
-            args.position = { line: editor.selection.active.line, character: editor.selection.active.character };
-            if (!editor.selection.isEmpty) {
-                args.selection = editor.document.getText(editor.selection);
-            }
         }
         try {
             const result = await server.execute<unknown>(ServerCommands.ask, [args]);

@@ -26,4 +26,4 @@ export const ServerCommands = {
 /** Server → client notification with the text decoded so far (when `streaming` is on). */
 export const PARTIAL_COMPLETION_NOTIFICATION = 'ghostwright/partialCompletion';
 
-export const INSTALL_HINT = 'install it with `pip install ghostwright` (or `pip install -e .` in a checkout) or set ghostwright.serverPath';
+export const INSTALL_HINT = 'install it (`pip install -e /path/to/ghostwright`, then `ghostwright model pull`) or set ghostwright.serverPath to its full path';

@@ -23,7 +23,7 @@ test('crashes older than the window are forgotten', () => {
 test('messages say what to do', () => {
     const missing = serverNotFoundMessage('ghostwright');
     assert.match(missing, /^Ghostwright server not found/);
-    assert.match(missing, /pip install ghostwright/);
+    assert.match(missing, /pip install -e .*ghostwright model pull/);
     assert.match(missing, /ghostwright\.serverPath/);
     assert.match(serverCrashedMessage(5, 180000), /5 times in 3 minutes.*Restart Server/);
     assert.match(serverStartFailedMessage('/x/gw', new Error('boom')), /failed to start: boom/);
