@@ -22,6 +22,7 @@ from ghostwright.server.actions import annotations, docstring, fix_diagnostic, i
 from ghostwright.server.actions.base import ActionCancelled, ActionContext, ActionError, ActionResult
 from ghostwright.server.actions.edits import Replacement, minimal, text_edit
 from ghostwright.server.context.document import Document
+from ghostwright.server.features.ask import follow_cancellation
 from ghostwright.server.lsp_errors import lsp_boundary
 from ghostwright.server.work_progress import WorkProgress
 
@@ -90,6 +91,7 @@ def register(server) -> None:
     @server.command(rewrite.COMMAND)
     @lsp_boundary
     async def rewrite_selection(ls, *args: Any) -> dict[str, Any]:
+        follow_cancellation(server.protocol, server.protocol.msg_id)  # $/cancelRequest must reach the engine
         data = args[0] if args and isinstance(args[0], dict) else {}
         data = {**data, "action": rewrite.ID}
         if len(args) > 1 and isinstance(args[1], str):  # (data, instruction) as editors may send it

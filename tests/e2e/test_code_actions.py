@@ -257,6 +257,19 @@ async def test_cancel_from_progress_and_with_cancel_request(client, tmp_path):
     with pytest.raises(JsonRpcException, match="cancel"):
         await asyncio.wait_for(asyncio.wrap_future(future), 30)
     assert time.monotonic() - started < 5
+    # The rewrite command (workspace/executeCommand) stops on $/cancelRequest too.
+    rewrite = pick(await actions_at(client, uri, 3, 0, end=(8, 0)), "Rewrite the selection")
+    future = client.protocol.send_request(types.WORKSPACE_EXECUTE_COMMAND, types.ExecuteCommandParams(
+        rewrite.command.command, [{**rewrite.command.arguments[0], "instruction": "rename a to first"}]),
+        msg_id="cancel-rewrite")
+    previous = list(client.progress_reports)[-1]
+    await wait_for_progress(client, "report", after=previous, text="written")
+    started = time.monotonic()
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="cancel-rewrite"))
+    with pytest.raises(JsonRpcException, match="cancel"):
+        await asyncio.wait_for(asyncio.wrap_future(future), 30)
+    await wait_for_progress(client, "end", after=previous, text="cancelled", timeout=5)  # the handler itself stopped
+    assert time.monotonic() - started < 5
     # The server is free again at once, and the document is as it was: nothing was applied.
     actions = await asyncio.wait_for(actions_at(client, uri, 3), 5)
     assert any(a.title.startswith("Implement add") for a in actions)
