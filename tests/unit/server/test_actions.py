@@ -152,3 +152,24 @@ def test_selections_widen_to_whole_lines_and_restated_context_is_dropped() -> No
     assert whole_lines(text, 7, 8) == (6, 11)
     assert whole_lines(text, 6, 12) == (6, 11)  # a selection that ends after the line break
     assert without_context("def greet(name):\n    print(name)", {"def greet(name):"}, set()) == "    print(name)"
+
+
+def test_agents_md_instructions_reach_the_action_prompt(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from ghostwright.server.actions.base import ActionContext
+    from ghostwright.server.features.code_actions import _instructions
+    from ghostwright.server.work_progress import WorkProgress
+
+    (tmp_path / "AGENTS.md").write_text("Use tabs.\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "AGENTS.md").write_text("Type every parameter.\n")
+    server = SimpleNamespace(workspace_root=tmp_path)
+    module = Document((tmp_path / "pkg" / "m.py").as_uri(), "python", "def f(a):\n    pass\n", 1)
+    instructions = _instructions(server, module)
+    assert instructions.index("Use tabs.") < instructions.index("Type every parameter.")  # deeper file last
+    ctx = ActionContext(server, module, 0, 0, {}, WorkProgress(server, "test"), instructions=instructions)
+    system, user = ctx.messages("Implement f.")
+    assert "Type every parameter." in system["content"] and user == {"role": "user", "content": "Implement f."}
+    outside = Document("untitled:Untitled-1", "python", "x = 1\n", 1)
+    assert _instructions(server, outside) == ""
