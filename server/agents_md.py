@@ -9,10 +9,12 @@ follows what it read most recently.
     text = instructions_for(Path("/repo/src/app/views.py"), [Path("/repo")])
     # "" when no AGENTS.md applies; otherwise a block ready to go into a system message
 
-Files are read once and re-read when their modification time or size changes (a stat
-per directory per call, no watcher needed); values shaped like secrets are redacted
-before the text can reach a prompt. The combined text is capped: when it is too long,
-the shallowest (least specific) instructions are cut first.
+As in Codex, a directory's ``AGENTS.override.md`` (when not empty) replaces its
+``AGENTS.md``: one file per directory. Files are read once and re-read when their
+modification time or size changes (a stat per directory per call, no watcher needed);
+values shaped like secrets are redacted before the text can reach a prompt. The
+combined text is capped: when it is too long, the shallowest (least specific)
+instructions are cut first.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ghostwright.server.context.secrets import redact
 
 log = logging.getLogger(__name__)
 
-FILE_NAME = "AGENTS.md"
+FILE_NAMES = ("AGENTS.override.md", "AGENTS.md")  # per directory, the first non-empty one counts
 DEFAULT_MAX_CHARS = 4000  # the default model's context is small: instructions must not crowd out code
 MAX_FILE_BYTES = 64 * 1024  # read at most this much of one AGENTS.md
 HEADER = ("Project instructions from AGENTS.md files. Each applies to its directory and below; "
@@ -118,8 +120,8 @@ def _title(scope: str, *, overrides: bool) -> str:
 class AgentsInstructions:
     """Reads and caches AGENTS.md files; thread-safe (hover, ask and actions call it concurrently)."""
 
-    def __init__(self, file_name: str = FILE_NAME) -> None:
-        self.file_name = file_name
+    def __init__(self, file_names: Sequence[str] = FILE_NAMES) -> None:
+        self.file_names = tuple(file_names)
         self._cache: dict[Path, tuple[tuple[int, int], str]] = {}  # path -> ((mtime_ns, size), text)
         self._lock = threading.Lock()
 
@@ -132,7 +134,7 @@ class AgentsInstructions:
         directory = path if path.is_dir() else path.parent
         sections = []
         for folder in scope_chain(root, directory):
-            text = self._read(folder / self.file_name)
+            text = next((found for name in self.file_names if (found := self._read(folder / name).strip())), "")
             if text:
                 scope = folder.relative_to(root).as_posix()
                 sections.append(Section("" if scope == "." else scope, text))

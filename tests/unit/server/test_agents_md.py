@@ -150,3 +150,12 @@ def test_compact_form_for_the_small_model() -> None:
     capped = render([Section("", "S" * 500), Section("pkg", "D" * 100)], max_chars=len(COMPACT_HEADER) + 200,
                     compact=True)
     assert capped.endswith("D" * 100 + "\n") and TRUNCATED in capped and len(capped) <= len(COMPACT_HEADER) + 200
+
+
+def test_override_file_replaces_agents_md_in_its_directory(tmp_path: Path) -> None:
+    write(tmp_path / "AGENTS.md", "root rule")
+    write(tmp_path / "src/AGENTS.md", "src rule")
+    write(tmp_path / "src/AGENTS.override.md", "temporary src rule")
+    write(tmp_path / "AGENTS.override.md", "  \n")  # empty: AGENTS.md still counts there
+    doc = write(tmp_path / "src/a.py", "")
+    assert [s.text for s in AgentsInstructions().sections_for(doc, [tmp_path])] == ["root rule", "temporary src rule"]
