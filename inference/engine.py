@@ -40,6 +40,9 @@ from ghostwright.inference.tokenization import TextTokenizer
 log = logging.getLogger(__name__)
 
 PREFILL_CHUNK = 512  # tokens per prefill step: bounds the latency of cancellation
+# A step of a lower-priority request is what an inline completion may have to wait for:
+# keep those steps short (a little prefill throughput traded for keystroke latency).
+PREFILL_CHUNK_BELOW_INLINE = 128
 
 
 @dataclass
@@ -260,11 +263,12 @@ class OnnxEngine:
         # Prefill: feed the prompt after the reused prefix, a chunk per step.
         started = time.monotonic()
         position = reuse
+        step = PREFILL_CHUNK if request.priority == Priority.INLINE else PREFILL_CHUNK_BELOW_INLINE
         while True:
             if (reason := self._aborted(job)) is not None:
                 self._finish(job, reason)
                 return
-            chunk = ids[position : position + PREFILL_CHUNK]
+            chunk = ids[position : position + step]
             logits = decoder.forward(slot.cache, chunk, position)
             slot.tokens.extend(chunk)
             position += len(chunk)
