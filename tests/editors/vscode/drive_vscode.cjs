@@ -1,12 +1,12 @@
 // Drive VS Code (code-server) in headless Chromium: open a Python file, type a function
 // signature and docstring, wait for Ghostwright's ghost text, screenshot it, accept it with
-// Tab, save. Then point ghostwright.serverPath at a missing file and capture the error
-// notification the user gets. Prints one JSON line with what happened; exits non-zero with
+// Tab, save, run Ghostwright: Show Stats. Then point ghostwright.serverPath at a missing file,
+// then at a server that exits at once, and capture the error notifications the user gets. Prints one JSON line with what happened; exits non-zero with
 // the reason when a step fails (a screenshot of the failing moment is kept next to the artifact).
 //
 //   node drive_vscode.cjs <config.json>
 //   config: {url, folder, file, chromium, screenshot, noServerScreenshot, typed: [lines],
-//            settingsFile, badServerPath, timeoutMs, ghostTimeoutMs}
+//            settingsFile, badServerPath, brokenServerPath, timeoutMs, ghostTimeoutMs}
 // puppeteer-core is found through NODE_PATH (installed by editor-clients/vscode/scripts/setup-e2e.sh).
 'use strict';
 
@@ -200,6 +200,17 @@ async function main() {
         result.noServer = { errors: await page.evaluate(readGhostwrightErrors), statusBar: await statusBarText(page) };
         await page.screenshot({ path: config.noServerScreenshot });
         mark('missing server reported');
+
+        // A broken server (it exits at once): an error notification too, not silence.
+        fs.writeFileSync(config.settingsFile, JSON.stringify({ ...settings, 'ghostwright.serverPath': config.brokenServerPath }, null, 2));
+        await page.waitForFunction((readErrors, bad) => new Function(`return (${readErrors})()`)()
+            .some((e) => !e.message.includes(bad)), { timeout: 90000, polling: 250 }, readGhostwrightErrors.toString(), config.badServerPath)
+            .catch(() => fail('no error notification for a server that exits at once'));
+        result.brokenServer = {
+            errors: (await page.evaluate(readGhostwrightErrors)).filter((e) => !e.message.includes(config.badServerPath)),
+            statusBar: await statusBarText(page),
+        };
+        mark('broken server reported');
         result.ok = true;
     } finally {
         await browser.close().catch(() => {});

@@ -4,7 +4,8 @@ Builds the .vsix, installs it into a fresh code-server, opens a Python file in h
 Chromium, types a function signature and docstring, waits for the ghost text (streamed:
 partial text first, then the final suggestion), accepts it with Tab and checks the saved
 file holds the suggestion and the server counted the acceptance. Then points
-ghostwright.serverPath at a missing file and checks the user gets an actionable error. The tools come from
+ghostwright.serverPath at a missing file, then at a server that exits at once, and checks the
+user gets one actionable error pop-up for each. The tools come from
 ``editor-clients/vscode/scripts/setup-e2e.sh`` (cached under ~/.cache/ghostwright-e2e);
 when they cannot be installed the test fails and says why, it does not skip.
 """
@@ -80,9 +81,9 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90)
     pytest.fail(f"code-server did not answer {url} within {timeout:.0f}s:\n{tail(log)}")
 
 
-def _ghostwright_logs(user_data: Path) -> str:
+def _ghostwright_logs(user_data: Path, lines: int = 60) -> str:
     logs = sorted(user_data.glob("logs/**/*Ghostwright*.log"))
-    return "\n".join(f"--- {p.name} ---\n{tail(p, 60)}" for p in logs) or "<no Ghostwright output channel log>"
+    return "\n".join(f"--- {p.name} ---\n{tail(p, lines)}" for p in logs) or "<no Ghostwright output channel log>"
 
 
 @pytest.mark.default_model
@@ -111,6 +112,10 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
     wrapper = tmp_path / "ghostwright-verbose"
     wrapper.write_text(f'#!/bin/sh\nexec "{server}" -v "$@"\n', encoding="utf-8")
     wrapper.chmod(0o755)
+    broken = tmp_path / "ghostwright-broken"  # a server that dies at once, saying why on stderr
+    broken.write_text('#!/bin/sh\necho "ghostwright: error: broken on purpose by the test" >&2\nexit 3\n',
+                      encoding="utf-8")
+    broken.chmod(0o755)
     (workspace / ".vscode").mkdir()
     (workspace / ".vscode" / "settings.json").write_text(json.dumps(
         {"ghostwright.serverPath": str(wrapper), **WORKSPACE_SETTINGS}, indent=2), encoding="utf-8")
@@ -143,6 +148,7 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
             "url": f"http://127.0.0.1:{port}", "folder": str(workspace), "file": source.name,
             "chromium": tools["GW_E2E_CHROMIUM"], "screenshot": str(SCREENSHOT), "typed": TYPED,
             "noServerScreenshot": str(NO_SERVER_SCREENSHOT), "badServerPath": str(BAD_SERVER),
+            "brokenServerPath": str(broken),
             "settingsFile": str(workspace / ".vscode" / "settings.json"),
             "timeoutMs": 180_000, "ghostTimeoutMs": 30_000,
         }), encoding="utf-8")
@@ -183,6 +189,12 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
         assert any(BAD_SERVER in e["message"] and "serverPath" in e["message"] for e in errors), errors
         assert any("Open Settings" in e["buttons"] for e in errors), errors
         assert NO_SERVER_SCREENSHOT.is_file()
+        # A server that exits at once: an error pop-up that points at the logs, which hold its stderr.
+        errors = result["brokenServer"]["errors"]
+        assert errors and all("Show Logs" in e["buttons"] for e in errors), errors
+        assert any(re.search(r"failed to start|stopped \d+ times", e["message"]) for e in errors), errors
+        assert len(errors) == 1, f"one problem, one pop-up: {errors}"
+        assert "broken on purpose by the test" in _ghostwright_logs(user_data, lines=100_000)
         print(f"e2e total (code-server start → done): {time.monotonic() - started:.1f}s")
     finally:
         try:

@@ -22,21 +22,17 @@ function config(values: Record<string, unknown>) {
     return { get: <T>(key: string) => values[key] as T | undefined };
 }
 
-test('package.json declares the server settings with the documented defaults', () => {
-    assert.deepEqual(serverDefaults(pkg), {
-        enabled: true,
-        model: 'smollm2-135m-instruct',
-        tier: 'auto',
-        device: 'auto',
-        backendUrl: '',
-        maxTokens: 96,
-        debounceMs: 60,
-        promptTokens: 1024,
-        languages: [],
-        streaming: false,
-        telemetry: true,
-        deadlineMs: 2000,
-    });
+test('every declared setting has a type and a default; the server gets all but the client-only ones', () => {
+    // The values themselves are checked against the server's defaults by
+    // tests/editors/vscode/test_vscode_settings.py (Python reads both sides).
+    const props = pkg.contributes!.configuration!.properties! as Record<string, { type?: string; default?: unknown }>;
+    for (const [key, schema] of Object.entries(props)) {
+        assert.ok(schema.type, `${key} has no type`);
+        assert.ok('default' in schema, `${key} has no default`);
+    }
+    const defaults = serverDefaults(pkg);
+    assert.deepEqual(Object.keys(defaults), serverKeys(pkg));
+    assert.equal(defaults.model, props['ghostwright.model'].default);
 });
 
 test('client-only keys are declared but never sent to the server', () => {
