@@ -6,13 +6,13 @@ import { EXTENSION_NAME } from './common/constants';
 import { Controller } from './common/controller';
 import { registerLogger, traceInfo } from './common/logger';
 import { PackageJsonLike } from './common/settings';
-import { createOutputChannel, onDidChangeConfiguration } from './common/vscodeapi';
+import { createOutputChannel, onDidChangeConfiguration, registerAnswerDocuments } from './common/vscodeapi';
 
 let controller: Controller | undefined;
 
 export async function activate(context: ExtensionContext): Promise<void> {
     const channel = createOutputChannel(EXTENSION_NAME);
-    context.subscriptions.push(channel, registerLogger(channel));
+    context.subscriptions.push(channel, registerLogger(channel), registerAnswerDocuments());
     const pkg = context.extension.packageJSON as PackageJsonLike & { version?: string };
     traceInfo(`Ghostwright extension ${pkg.version ?? ''} activating`);
 

@@ -1,12 +1,13 @@
 // Drive VS Code (code-server) in headless Chromium: open a Python file, type a function
 // signature and docstring, wait for Ghostwright's ghost text, screenshot it, accept it with
-// Tab, save, run Ghostwright: Show Stats. Then point ghostwright.serverPath at a missing file,
+// Tab, save, run Ghostwright: Show Stats and Ghostwright: Ask. Then point ghostwright.serverPath at a missing file,
 // then at a server that exits at once, and capture the error notifications the user gets. Prints one JSON line with what happened; exits non-zero with
 // the reason when a step fails (a screenshot of the failing moment is kept next to the artifact).
 //
 //   node drive_vscode.cjs <config.json>
 //   config: {url, folder, file, chromium, screenshot, noServerScreenshot, typed: [lines],
-//            settingsFile, badServerPath, brokenServerPath, timeoutMs, ghostTimeoutMs}
+//            settingsFile, badServerPath, brokenServerPath, question, timeoutMs, ghostTimeoutMs,
+//            askTimeoutMs, askScreenshot}
 // puppeteer-core is found through NODE_PATH (installed by editor-clients/vscode/scripts/setup-e2e.sh).
 'use strict';
 
@@ -190,6 +191,34 @@ async function main() {
             .then((handle) => handle.jsonValue(), () => fail('Show Stats showed no message'));
         result.stats = stats.trim();
         mark('stats shown');
+
+        // Ghostwright: Ask: the question goes to the server's ghostwright.ask; the answer opens
+        // beside the editor as Markdown headed by the question.
+        await page.keyboard.press('F1');
+        await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 })
+            .catch(() => fail('the command palette did not open'));
+        await page.keyboard.type('Ghostwright: Ask', { delay: 10 });
+        await page.waitForFunction(() => [...document.querySelectorAll('.quick-input-list .monaco-list-row')]
+            .some((row) => /Ghostwright: Ask/.test(row.textContent)), { timeout: 30000, polling: 100 })
+            .catch(() => fail('the command palette does not list Ghostwright: Ask'));
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => /Ask Ghostwright/.test(document.querySelector('.quick-input-widget')?.textContent ?? ''),
+            { timeout: 30000, polling: 100 }).catch(() => fail('Ghostwright: Ask did not ask for a question'));
+        await page.keyboard.type(config.question, { delay: 10 });
+        await page.keyboard.press('Enter');
+        const answer = await page.waitForFunction((question) => {
+            const editors = [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')];
+            const text = editors.map((el) => [...el.querySelectorAll('.view-line')].map((l) => l.textContent).join('\n'))
+                .find((t) => t.replace(/\u00a0/g, ' ').includes(`# ${question}`));
+            return text && text.split('\n').filter((l) => l.trim()).length >= 2 ? text.replace(/\u00a0/g, ' ') : false;
+        }, { timeout: config.askTimeoutMs, polling: 250 }, config.question)
+            .then((handle) => handle.jsonValue(), async () => {
+                const errors = await page.evaluate(readGhostwrightErrors).catch(() => []);
+                return fail(`no answer to Ghostwright: Ask (errors: ${JSON.stringify(errors)})`);
+            });
+        result.ask = answer;
+        await page.screenshot({ path: config.askScreenshot });
+        mark('ask answered');
 
         // A missing server: the user sees an error notification that says what to do.
         const settings = JSON.parse(fs.readFileSync(config.settingsFile, 'utf8'));

@@ -30,7 +30,9 @@ DRIVER = Path(__file__).with_name("drive_vscode.cjs")
 ARTIFACTS = REPO / "tests" / "editors" / "artifacts"
 SCREENSHOT = ARTIFACTS / "vscode_ghost_text.png"
 NO_SERVER_SCREENSHOT = ARTIFACTS / "vscode_no_server.png"
+ASK_SCREENSHOT = ARTIFACTS / "vscode_ask.png"
 BAD_SERVER = "/nonexistent/bin/ghostwright"
+QUESTION = "What does is_prime return?"
 
 SOURCE = "import math\n\n\n"
 TYPED = ["def is_prime(n: int) -> bool:", '"""Return True if n is a prime number."""']
@@ -141,14 +143,15 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
     try:
         _wait_http(f"http://127.0.0.1:{port}/healthz", proc, log)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in [*ARTIFACTS.glob("vscode_ghost_text*.png"), NO_SERVER_SCREENSHOT]:
+        for old in [*ARTIFACTS.glob("vscode_ghost_text*.png"), NO_SERVER_SCREENSHOT, ASK_SCREENSHOT]:
             old.unlink(missing_ok=True)
         drive = tmp_path / "drive.json"
         drive.write_text(json.dumps({
             "url": f"http://127.0.0.1:{port}", "folder": str(workspace), "file": source.name,
             "chromium": tools["GW_E2E_CHROMIUM"], "screenshot": str(SCREENSHOT), "typed": TYPED,
             "noServerScreenshot": str(NO_SERVER_SCREENSHOT), "badServerPath": str(BAD_SERVER),
-            "brokenServerPath": str(broken),
+            "brokenServerPath": str(broken), "question": QUESTION, "askTimeoutMs": 240_000,
+            "askScreenshot": str(ASK_SCREENSHOT),
             "settingsFile": str(workspace / ".vscode" / "settings.json"),
             "timeoutMs": 180_000, "ghostTimeoutMs": 30_000,
         }), encoding="utf-8")
@@ -183,6 +186,11 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
         assert "accepted" in events, f"no 'accepted' event in {stats}: {events}{diagnostics}"
         # Ghostwright: Show Stats (command palette) reports the acceptance too.
         assert re.search(r"\d+ shown, [1-9]\d* accepted", result["stats"]), result["stats"]
+
+        # Ghostwright: Ask put the server's answer in a Markdown editor under the question.
+        answer = result["ask"].split(f"# {QUESTION}", 1)[1].strip()
+        assert answer and not answer.startswith("```json"), f"no answer text: {result['ask']}"
+        assert ASK_SCREENSHOT.is_file()
 
         # A missing server: an error pop-up naming the path, with a way to fix it.
         errors = result["noServer"]["errors"]

@@ -41,7 +41,7 @@ export function registerCommands(controller: Controller): Disposable[] {
         }
         try {
             const result = await server.execute<unknown>(ServerCommands.ask, [args]);
-            await showMarkdown(`# ${question}\n\n${answerText(result)}\n`);
+            await showMarkdown(question, `# ${question}\n\n${answerText(result)}\n`);
         } catch (error) {
             traceError('ghostwright.ask failed:', error);
             await controller.reportFailure(`Ghostwright: Ask failed: ${error instanceof Error ? error.message : error}`);

@@ -37,7 +37,10 @@ export function serverCrashedMessage(crashes: number, windowMs: number): string 
 }
 
 export function serverStartFailedMessage(serverPath: string, error: unknown): string {
-    const reason = error instanceof Error ? error.message : String(error);
+    let reason = error instanceof Error ? error.message : String(error);
+    if (/EPIPE|ECONNRESET|connection got disposed|connection (is )?closed/i.test(reason)) {
+        reason = `it exited before answering (${reason})`;
+    }
     return `The Ghostwright server (\`${serverPath} serve\`) failed to start: ${reason}. ` +
         `Check Output › Ghostwright; if the command is wrong, ${INSTALL_HINT}.`;
 }

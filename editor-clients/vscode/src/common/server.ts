@@ -43,6 +43,17 @@ export { PartialCompletion } from './streaming';
 type InlineResult = Awaited<ReturnType<NonNullable<
     NonNullable<LanguageClientOptions['middleware']>['provideInlineCompletionItems']>>>;
 
+/**
+ * The language client, minus its own error pop-ups: it would show "couldn't create connection
+ * to server" next to ours for the same failure. Its errors are still logged; the controller
+ * decides what deserves a pop-up (one per problem, with the fix).
+ */
+class QuietLanguageClient extends LanguageClient {
+    override error(message: string, data?: unknown, _showNotification?: boolean | 'force'): void {
+        super.error(message, data, false);
+    }
+}
+
 function keyOf(document: TextDocument, position: Position): InlineKey {
     return { uri: document.uri.toString(), version: document.version, line: position.line, character: position.character };
 }
@@ -148,7 +159,7 @@ export class GhostwrightServer {
                 },
             },
         };
-        const client = new LanguageClient(CLIENT_ID, EXTENSION_NAME, serverOptions, clientOptions);
+        const client = new QuietLanguageClient(CLIENT_ID, EXTENSION_NAME, serverOptions, clientOptions);
         this.client = client;
         client.onDidChangeState((e) => {
             const state = e.newState === State.Running ? 'running' : e.newState === State.Starting ? 'starting' : 'stopped';

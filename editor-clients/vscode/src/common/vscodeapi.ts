@@ -75,8 +75,23 @@ export function activeTextEditor() {
     return window.activeTextEditor;
 }
 
-export async function showMarkdown(content: string): Promise<void> {
-    const doc = await workspace.openTextDocument({ language: 'markdown', content });
+/** Read-only documents for answers: unlike an untitled document, closing one asks nothing. */
+const ANSWER_SCHEME = 'ghostwright-answer';
+const answers = new Map<string, string>();
+let answerCount = 0;
+
+export function registerAnswerDocuments(): Disposable {
+    return workspace.registerTextDocumentContentProvider(ANSWER_SCHEME, {
+        provideTextDocumentContent: (uri) => answers.get(uri.toString()) ?? '',
+    });
+}
+
+export async function showMarkdown(title: string, content: string): Promise<void> {
+    answerCount += 1;
+    const safe = title.replace(/[^\w .?-]+/g, ' ').trim().slice(0, 60) || 'answer';
+    const uri = Uri.from({ scheme: ANSWER_SCHEME, path: `/${answerCount} ${safe}.md` });
+    answers.set(uri.toString(), content);
+    const doc = await workspace.openTextDocument(uri);
     await window.showTextDocument(doc, { viewColumn: ViewColumn.Beside, preview: true });
 }
 

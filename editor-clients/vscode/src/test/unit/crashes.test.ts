@@ -27,4 +27,5 @@ test('messages say what to do', () => {
     assert.match(missing, /ghostwright\.serverPath/);
     assert.match(serverCrashedMessage(5, 180000), /5 times in 3 minutes.*Restart Server/);
     assert.match(serverStartFailedMessage('/x/gw', new Error('boom')), /failed to start: boom/);
+    assert.match(serverStartFailedMessage('/x/gw', new Error('write EPIPE')), /failed to start: it exited before answering/);
 });
