@@ -180,6 +180,14 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
                 f"ghost text {line!r} not in the saved file after Tab:\n{saved}{diagnostics}")
         assert SCREENSHOT.is_file() and SCREENSHOT.stat().st_size > 10_000, "screenshot missing or empty"
 
+        # Streaming: the server sends whole lines as they are decoded, so a multi-line suggestion
+        # showed a shorter first part (a prefix of the final text) before the final text.
+        if len(ghost) >= 2:
+            final = result["ghostSeen"][-1].strip("\n")
+            earlier = [seen.strip("\n") for seen in result["ghostSeen"][:-1]]
+            assert any(seen.strip() and final.startswith(seen) and seen != final for seen in earlier), (
+                f"no partial ghost text was shown before the final one: {result['ghostSeen']}{diagnostics}")
+
         # VS Code ran the item's ghostwright.accept command, so the server counted an acceptance.
         stats = home / "stats.jsonl"
         events = [json.loads(x)["event"] for x in stats.read_text().splitlines()] if stats.is_file() else []
