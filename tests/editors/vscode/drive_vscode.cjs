@@ -1,13 +1,14 @@
 // Drive VS Code (code-server) in headless Chromium: open a Python file, type a function
 // signature and docstring, wait for Ghostwright's ghost text, screenshot it, accept it with
-// Tab, save, run Ghostwright: Show Stats and Ghostwright: Ask. Then point ghostwright.serverPath at a missing file,
-// then at a server that exits at once, and capture the error notifications the user gets. Prints one JSON line with what happened; exits non-zero with
+// Tab, save, run Ghostwright: Show Stats and Ghostwright: Ask. Then name a missing model, point
+// ghostwright.serverPath at a missing file, then at a server that exits at once, and capture the
+// error notifications the user gets. Prints one JSON line with what happened; exits non-zero with
 // the reason when a step fails (a screenshot of the failing moment is kept next to the artifact).
 //
 //   node drive_vscode.cjs <config.json>
 //   config: {url, folder, file, chromium, screenshot, noServerScreenshot, typed: [lines],
 //            settingsFile, badServerPath, brokenServerPath, question, timeoutMs, ghostTimeoutMs,
-//            askTimeoutMs, askScreenshot}
+//            askTimeoutMs, askScreenshot, missingModel}
 // puppeteer-core is found through NODE_PATH (installed by editor-clients/vscode/scripts/setup-e2e.sh).
 'use strict';
 
@@ -220,23 +221,39 @@ async function main() {
         await page.screenshot({ path: config.askScreenshot });
         mark('ask answered');
 
-        // A missing server: the user sees an error notification that says what to do.
         const settings = JSON.parse(fs.readFileSync(config.settingsFile, 'utf8'));
+        // A model that is not there: the server starts, its model load fails, the user is told why.
+        fs.writeFileSync(config.settingsFile, JSON.stringify({ ...settings, 'ghostwright.model': config.missingModel }, null, 2));
+        await page.waitForFunction((readErrors) => new Function(`return (${readErrors})()`)()
+            .some((e) => /could not be loaded/.test(e.message)), { timeout: 90000, polling: 250 }, readGhostwrightErrors.toString())
+            .catch(() => fail(`no error notification when ghostwright.model names a missing model`));
+        result.missingModel = {
+            errors: (await page.evaluate(readGhostwrightErrors)).filter((e) => /could not be loaded/.test(e.message)),
+            statusBar: await statusBarText(page),
+        };
+        mark('missing model reported');
+
+        // A missing server: the user sees an error notification that says what to do.
         fs.writeFileSync(config.settingsFile, JSON.stringify({ ...settings, 'ghostwright.serverPath': config.badServerPath }, null, 2));
-        await page.waitForFunction((readErrors) => new Function(`return (${readErrors})()`)().length > 0,
-            { timeout: 60000, polling: 250 }, readGhostwrightErrors.toString())
+        await page.waitForFunction((readErrors, bad) => new Function(`return (${readErrors})()`)()
+            .some((e) => e.message.includes(bad)), { timeout: 60000, polling: 250 }, readGhostwrightErrors.toString(), config.badServerPath)
             .catch(() => fail('no error notification after ghostwright.serverPath was pointed at a missing file'));
-        result.noServer = { errors: await page.evaluate(readGhostwrightErrors), statusBar: await statusBarText(page) };
+        result.noServer = {
+            errors: (await page.evaluate(readGhostwrightErrors)).filter((e) => e.message.includes(config.badServerPath)),
+            statusBar: await statusBarText(page),
+        };
         await page.screenshot({ path: config.noServerScreenshot });
         mark('missing server reported');
 
         // A broken server (it exits at once): an error notification too, not silence.
         fs.writeFileSync(config.settingsFile, JSON.stringify({ ...settings, 'ghostwright.serverPath': config.brokenServerPath }, null, 2));
-        await page.waitForFunction((readErrors, bad) => new Function(`return (${readErrors})()`)()
-            .some((e) => !e.message.includes(bad)), { timeout: 90000, polling: 250 }, readGhostwrightErrors.toString(), config.badServerPath)
+        // (Earlier steps' notifications are still up: tell them apart by their text.)
+        const isBroken = `(e) => !e.message.includes(${JSON.stringify(config.badServerPath)}) && !/could not be loaded/.test(e.message)`;
+        await page.waitForFunction((readErrors, filter) => new Function(`return (${readErrors})()`)()
+            .some(new Function(`return ${filter}`)()), { timeout: 90000, polling: 250 }, readGhostwrightErrors.toString(), isBroken)
             .catch(() => fail('no error notification for a server that exits at once'));
         result.brokenServer = {
-            errors: (await page.evaluate(readGhostwrightErrors)).filter((e) => !e.message.includes(config.badServerPath)),
+            errors: (await page.evaluate(readGhostwrightErrors)).filter(new Function(`return ${isBroken}`)()),
             statusBar: await statusBarText(page),
         };
         mark('broken server reported');

@@ -33,6 +33,7 @@ NO_SERVER_SCREENSHOT = ARTIFACTS / "vscode_no_server.png"
 ASK_SCREENSHOT = ARTIFACTS / "vscode_ask.png"
 BAD_SERVER = "/nonexistent/bin/ghostwright"
 QUESTION = "What does is_prime return?"
+MISSING_MODEL = "no-such-model"
 
 SOURCE = "import math\n\n\n"
 TYPED = ["def is_prime(n: int) -> bool:", '"""Return True if n is a prime number."""']
@@ -151,7 +152,7 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
             "chromium": tools["GW_E2E_CHROMIUM"], "screenshot": str(SCREENSHOT), "typed": TYPED,
             "noServerScreenshot": str(NO_SERVER_SCREENSHOT), "badServerPath": str(BAD_SERVER),
             "brokenServerPath": str(broken), "question": QUESTION, "askTimeoutMs": 240_000,
-            "askScreenshot": str(ASK_SCREENSHOT),
+            "askScreenshot": str(ASK_SCREENSHOT), "missingModel": MISSING_MODEL,
             "settingsFile": str(workspace / ".vscode" / "settings.json"),
             "timeoutMs": 180_000, "ghostTimeoutMs": 30_000,
         }), encoding="utf-8")
@@ -199,6 +200,11 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
         answer = result["ask"].split(f"# {QUESTION}", 1)[1].strip()
         assert answer and not answer.startswith("```json"), f"no answer text: {result['ask']}"
         assert ASK_SCREENSHOT.is_file()
+
+        # A missing model: one pop-up with the server's reason (which says what to run).
+        errors = result["missingModel"]["errors"]
+        assert len(errors) == 1 and MISSING_MODEL in errors[0]["message"], errors
+        assert "ghostwright model pull" in errors[0]["message"], errors
 
         # A missing server: an error pop-up naming the path, with a way to fix it.
         errors = result["noServer"]["errors"]

@@ -121,7 +121,7 @@ export class Controller implements Disposable {
                 if (status.error && !this.modelErrorShown) {
                     this.modelErrorShown = true;
                     traceError(`model failed to load: ${status.error}`);
-                    void this.reportFailure(`Ghostwright: the model could not be loaded: ${status.error}`, true);
+                    void this.reportFailure(`Ghostwright: the model could not be loaded: ${status.error}`, 'model');
                 }
             }
             return status;
@@ -158,18 +158,18 @@ export class Controller implements Disposable {
             return;
         }
         this.serverFailureShown = true;
-        await this.reportFailure(message, true);
+        await this.reportFailure(message, 'serverPath');
     }
 
-    /** The one kind of pop-up: something the user has to fix. */
-    async reportFailure(message: string, withSettings = false): Promise<void> {
+    /** The one kind of pop-up: something the user has to fix; `setting` is the one to look at. */
+    async reportFailure(message: string, setting?: string): Promise<void> {
         traceError(message);
-        const actions = withSettings ? ['Open Settings', 'Show Logs'] : ['Show Logs'];
+        const actions = setting ? ['Open Settings', 'Show Logs'] : ['Show Logs'];
         const choice = await showErrorMessage(message, ...actions);
         if (choice === 'Show Logs') {
             showLogs();
-        } else if (choice === 'Open Settings') {
-            await openSettings(`${SETTINGS_SECTION}.serverPath`);
+        } else if (choice === 'Open Settings' && setting) {
+            await openSettings(`${SETTINGS_SECTION}.${setting}`);
         }
     }
 
