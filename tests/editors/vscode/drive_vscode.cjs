@@ -62,7 +62,7 @@ async function statusBarText(page) {
 async function main() {
     const browser = await puppeteer.launch({
         executablePath: config.chromium,
-        headless: false, // the flag is passed explicitly below, as our house rules spell it
+        headless: false, // `--headless` is in CHROMIUM_FLAGS, with the other flags known to work here
         args: [...CHROMIUM_FLAGS, '--window-size=1400,900'],
         defaultViewport: { width: 1400, height: 900 },
     });

@@ -35,6 +35,7 @@ export class Controller implements Disposable {
     private modelErrorShown = false;
     /** One pop-up per start: a crash loop and the failed start it causes are one problem. */
     private serverFailureShown = false;
+    private inFlight = 0;
 
     constructor(channel: LogOutputChannel, private readonly pkg: PackageJsonLike) {
         this.server = new GhostwrightServer(channel, {
@@ -47,10 +48,10 @@ export class Controller implements Disposable {
                 }
             },
             onInlineRequest: (elapsedMs) => {
-                if (elapsedMs === undefined) {
-                    this.update({ busy: true, streamedChars: undefined });
-                } else {
-                    this.update({ busy: false, streamedChars: undefined });
+                // Requests overlap (a cancelled one may still be answering): busy while any runs.
+                this.inFlight = Math.max(0, this.inFlight + (elapsedMs === undefined ? 1 : -1));
+                this.update({ busy: this.inFlight > 0, streamedChars: undefined });
+                if (elapsedMs !== undefined) {
                     this.refreshSoon();
                 }
             },
@@ -79,6 +80,7 @@ export class Controller implements Disposable {
         clearTimeout(this.pollTimer);
         this.modelErrorShown = false;
         this.serverFailureShown = false;
+        this.inFlight = 0;
         this.update({ connection: 'starting', status: undefined, busy: false });
         const config = getConfiguration(SETTINGS_SECTION);
         const cwd = this.workspaceFolder;
