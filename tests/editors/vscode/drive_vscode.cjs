@@ -117,18 +117,31 @@ async function main() {
             .catch(() => fail(`${config.file} is not the active tab`));
         mark('file open');
 
-        // Record every distinct ghost text drawn from now on: with streaming on, partial text
-        // shows first and grows.
+        // Record, frame by frame, every distinct ghost text drawn from now on (with streaming on,
+        // partial text shows first and grows), and each time a suggestion vanished for some frames
+        // and came back grown (a "blink" while VS Code re-queries): how long it was gone.
         await page.evaluate((readGhost) => {
             const read = new Function(`return (${readGhost})()`);
             window.__ghostSeen = [];
-            setInterval(() => {
+            window.__ghostBlinks = [];
+            let shown = '';
+            let goneSince = 0;
+            const frame = () => {
                 const g = read();
                 const text = [...g.inline, ...g.block].join('\n');
-                if (text && window.__ghostSeen[window.__ghostSeen.length - 1] !== text) {
+                if (text && text !== shown) {
+                    if (goneSince && text.startsWith(shown.trimEnd())) {
+                        window.__ghostBlinks.push(Math.round(performance.now() - goneSince));
+                    }
                     window.__ghostSeen.push(text);
+                    shown = text;
+                    goneSince = 0;
+                } else if (!text && shown && !goneSince) {
+                    goneSince = performance.now();
                 }
-            }, 50);
+                requestAnimationFrame(frame);
+            };
+            requestAnimationFrame(frame);
         }, readGhostText.toString());
 
         // Type at the end of the file.
@@ -163,6 +176,7 @@ async function main() {
         mark('ghost text final');
         result.ghost = await page.evaluate(readGhostText);
         result.ghostSeen = await page.evaluate(() => window.__ghostSeen);
+        result.ghostBlinksMs = await page.evaluate(() => window.__ghostBlinks);
         result.statusBarAfter = await statusBarText(page);
         await page.screenshot({ path: config.screenshot });
         result.screenshot = config.screenshot;
