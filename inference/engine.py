@@ -224,14 +224,12 @@ class OnnxEngine:
             self._finish(job, FinishReason.ERROR, error="the prompt is empty")
             return
         healed = ""
-        allowed: list[int] | None = None
         if request.heal_last_token and len(ids) > 1 and isinstance(request.prompt.segments[-1], str):
             healed = self.tokenizer.decode(ids[-1:])
-            allowed = self.tokenizer.ids_starting_with(healed) if healed.strip() else None
-            if allowed:
+            if healed and self.tokenizer.ids_respelling(healed):
                 ids = ids[:-1]
             else:
-                healed, allowed = "", None
+                healed = ""
         stats.prompt_tokens = len(ids)
         now = time.monotonic()
         tier_name, stats.route_reason = self.router.choose(request, len(ids), now - job.submitted, now)
@@ -248,14 +246,14 @@ class OnnxEngine:
             yield
         slot, reuse = acquired
         try:
-            yield from self._generate_in_slot(job, tier, slot, ids, reuse, healed, allowed)
+            yield from self._generate_in_slot(job, tier, slot, ids, reuse, healed)
         finally:
             tier.pool.release(slot)
             if job.finished:  # warm-up requests measure speed but spend no budget
                 self.router.record(tier_name, stats, count_budget=not (request.request_id or "").startswith("warm-up/"))
 
     def _generate_in_slot(self, job: _Job, tier: Tier, slot: Slot, ids: list[int], reuse: int,
-                          healed: str = "", allowed: list[int] | None = None) -> Iterator[None]:
+                          healed: str = "") -> Iterator[None]:
         request, stats, decoder = job.request, job.stats, tier.decoder
         stats.queue_s = time.monotonic() - job.submitted
         stats.reused_tokens, stats.prefilled_tokens = reuse, len(ids) - reuse
@@ -280,12 +278,13 @@ class OnnxEngine:
         stream = TextStream(self.tokenizer.decode, request.stop, skip=healed)
         sampler = Sampler(request.sampling)
         started = time.monotonic()
+        respell = healed  # token healing: the first token(s) must re-spell the cut-off text
         while True:
-            if allowed is not None:  # token healing: the first token must re-spell the cut-off text
-                masked = np.full_like(logits, -np.inf)
-                masked[allowed] = logits[allowed]
-                logits, allowed = masked, None
+            if respell:
+                logits = respell_mask(self.tokenizer, respell, logits)
             token = sampler(logits)
+            if respell:
+                respell = still_to_respell(respell, self.tokenizer.spelling(token))
             stats.logprob_sum += _logprob(logits, token)
             if token in self._eos:
                 stats.decode_s = time.monotonic() - started
@@ -310,6 +309,19 @@ class OnnxEngine:
                 return
             logits = decoder.forward(slot.cache, [token], len(slot.tokens))
             slot.tokens.append(token)
+
+
+def respell_mask(tokenizer: TextTokenizer, respell: str, logits: np.ndarray) -> np.ndarray:
+    """Logits with every token that cannot continue re-spelling ``respell`` ruled out."""
+    allowed = tokenizer.ids_respelling(respell)
+    masked = np.full_like(logits, -np.inf)
+    masked[allowed] = logits[allowed]
+    return masked
+
+
+def still_to_respell(respell: str, spelled: str) -> str:
+    """What remains to re-spell after a token spelled ``spelled`` (it covers or prefixes it)."""
+    return "" if spelled.startswith(respell) else respell[len(spelled):]
 
 
 def _logprob(logits: np.ndarray, token: int) -> float:

@@ -48,13 +48,35 @@ class TextTokenizer:
     def token_text(self, token_id: int) -> str:
         return self._tok.id_to_token(token_id) or ""
 
+    def spelling(self, token_id: int) -> str:
+        """The text one token decodes to on its own (what healing compares)."""
+        return self._spelled()[token_id]
+
+    def _spelled(self) -> list[str]:
+        if not hasattr(self, "_spelled_cache"):
+            self._spelled_cache = [self._tok.decode([i], skip_special_tokens=False) for i in range(self.vocab_size)]
+        return self._spelled_cache
+
     def ids_starting_with(self, text: str) -> list[int]:
         """Ids whose decoded text starts with ``text``: the candidates when healing a token."""
         if not hasattr(self, "_sorted"):
-            texts = [(self._tok.decode([i], skip_special_tokens=False), i) for i in range(self.vocab_size)]
-            texts.sort()
+            texts = sorted((t, i) for i, t in enumerate(self._spelled()))
             self._sorted = ([t for t, _ in texts], [i for _, i in texts])
         keys, ids = self._sorted
         low = bisect.bisect_left(keys, text)
         high = bisect.bisect_left(keys, text + "\U0010ffff")
         return ids[low:high]
+
+    def ids_respelling(self, text: str) -> list[int]:
+        """Ids that can start re-spelling ``text``: those that cover it, and those that spell a
+        proper prefix of it (the rest is then re-spelled by the next token). Four spaces of
+        indentation, say, come back as three spaces + " if", the way the model saw code."""
+        self.ids_starting_with(text)
+        keys, ids = self._sorted
+        shorter = []
+        for end in range(1, len(text)):
+            at = bisect.bisect_left(keys, text[:end])
+            while at < len(keys) and keys[at] == text[:end]:
+                shorter.append(ids[at])
+                at += 1
+        return self.ids_starting_with(text) + shorter

@@ -25,6 +25,19 @@ PARTIAL_NOTIFICATION = "ghostwright/partialCompletion"
 SINGLE_LINE_MAX_TOKENS = 48
 
 
+def worth_healing(prefix: str) -> bool:
+    """Whether the prompt's last token is likely cut off, so the engine should re-choose it.
+
+    A half-typed word, and the indentation of a fresh line: the model saw "\\n    " followed
+    by "if", never a prompt that stops after the indentation, and left alone it "presses
+    Enter" again or adds a fifth space.
+    """
+    if not prefix:
+        return False
+    line = prefix.rsplit("\n", 1)[-1]
+    return prefix[-1].isalnum() or prefix[-1] == "_" or (line != "" and not line.strip())
+
+
 @dataclass
 class Suggestion:
     text: str
@@ -75,7 +88,7 @@ class CompletionService:
             prompt=built.prompt, max_tokens=max_tokens, stop=built.stop,
             deadline=time.monotonic() + settings.deadline_ms / 1000, priority=Priority.INLINE,
             session_key=uri, tier=settings.tier, request_id=str(request_id),
-            heal_last_token=bool(built.prefix) and (built.prefix[-1].isalnum() or built.prefix[-1] == "_"))
+            heal_last_token=worth_healing(built.prefix))
         self.model_calls += 1
         raw, final = await self._run(engine, request, built, doc, line, character, request_id)
         if final is None or final.finish in (FinishReason.CANCELLED, FinishReason.SUPERSEDED):

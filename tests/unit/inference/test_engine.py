@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from ghostwright.errors import RequestError
@@ -17,6 +18,7 @@ from ghostwright.inference import (
     load_engine,
 )
 from ghostwright.inference.api import SamplingParams
+from ghostwright.inference.engine import respell_mask, still_to_respell
 
 CODE = "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n" * 3
 
@@ -176,3 +178,29 @@ def test_token_healing_candidates_and_output(engine):
     assert last.stats.prompt_tokens == len(ids) - 1
     plain, _ = run(engine, prompt, max_tokens=6, tier="full")
     assert not (text.startswith(cut) and plain.startswith(cut) and len(cut) > 1)
+
+
+def test_indentation_is_healed_across_several_tokens(engine):
+    """A prompt ending in indentation is re-spelled the way the model saw code ("   " + " if")."""
+    tokenizer = engine.tokenizer
+    prompt = "def f(n):\n    "
+    ids = tokenizer.encode(Prompt.text(prompt))
+    cut = tokenizer.decode(ids[-1:])
+    assert cut and not cut.strip()
+    candidates = tokenizer.ids_respelling(cut)
+    covering = set(tokenizer.ids_starting_with(cut))
+    shorter = [i for i in candidates if i not in covering]
+    assert ids[-1] in covering and shorter
+    assert all(cut.startswith(tokenizer.spelling(i)) and tokenizer.spelling(i) != cut for i in shorter)
+    # Whatever the logits, the tokens chosen under the mask spell the cut-off text first.
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        respell, spelled = cut, ""
+        while respell:
+            logits = rng.normal(size=tokenizer.vocab_size).astype(np.float32)
+            token = int(respell_mask(tokenizer, respell, logits).argmax())
+            spelled += tokenizer.spelling(token)
+            respell = still_to_respell(respell, tokenizer.spelling(token))
+        assert spelled.startswith(cut)
+    _, last = run(engine, prompt, max_tokens=6, heal_last_token=True, tier="full")
+    assert last.stats.prompt_tokens == len(ids) - 1 and last.error is None
