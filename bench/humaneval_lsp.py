@@ -212,7 +212,8 @@ async def main() -> None:
     summary = summarize(records, len(chosen), samples, started)
     rows = [["path", "tasks", "pass@1", "s/task (mean)", "s/task (median)", "candidates/task (max)",
              "candidates tried (mean)", "all examples pass"],
-            ["Implement from docstring over LSP (verified)", str(len(records)),
+            ["Implement from docstring over LSP" + (" (greedy only)" if samples == 1 else " (verified)"),
+             str(len(records)),
              f"{summary['passed']}/{len(records)} ({100 * summary['pass_at_1']:.1f}%)",
              f"{summary['seconds_per_task_mean']:.1f}", f"{summary['seconds_per_task_median']:.1f}", str(samples),
              f"{summary['candidates_tried_mean']:.1f}" if summary["candidates_tried_mean"] else "-",
