@@ -35,6 +35,9 @@ def add(a, b):
     """
 '''
 
+# No body can pass this example, so the action samples every candidate: long enough to cancel.
+UNSATISFIABLE = ADD.replace("    5\n", "    7\n")
+
 PLAIN = '''def area(width, height):
     return width * height
 '''
@@ -220,7 +223,7 @@ async def test_fix_diagnostic_and_rewrite_selection(client, tmp_path):
 
 async def test_edit_refused_when_the_document_changes_while_the_action_runs(client, tmp_path):
     uri = (tmp_path / "ws" / "calc.py").as_uri()
-    open_doc(client, uri, ADD)
+    open_doc(client, uri, UNSATISFIABLE)  # every candidate is sampled: the typing lands while it works
     action = with_data(pick(await actions_at(client, uri, 3), "Implement add"), samples=2, maxTokens=48)
     pending = asyncio.ensure_future(client.code_action_resolve_async(action))
     await wait_for_progress(client, "begin")
@@ -240,7 +243,7 @@ async def test_edit_refused_when_the_document_changes_while_the_action_runs(clie
 
 async def test_cancel_from_progress_and_with_cancel_request(client, tmp_path):
     uri = (tmp_path / "ws" / "calc.py").as_uri()
-    open_doc(client, uri, ADD)
+    open_doc(client, uri, UNSATISFIABLE)
     action = with_data(pick(await actions_at(client, uri, 3), "Implement add"), samples=6)
     pending = asyncio.ensure_future(client.code_action_resolve_async(action))
     token = await wait_for_progress(client, "report", text="written")  # the model is decoding
@@ -307,5 +310,5 @@ async def wait_for_progress(client, kind: str, after: object = None, timeout: fl
             if any(getattr(v, "kind", None) == kind and text in (getattr(v, "message", None) or "")
                    for v in client.progress_reports[token]):
                 return token
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.01)
     raise AssertionError(f"no {kind} progress within {timeout} s")
