@@ -100,7 +100,7 @@ def hidden_tests_pass(task: dict[str, Any], text: str) -> tuple[bool, str]:
     return result.ok, (result.limit or result.stderr.strip().splitlines()[-1:] or [""])[0] if not result.ok else ""
 
 
-async def start(model_dir: Path | None, root: Path) -> LanguageClient:
+async def start(model_dir: Path | None, root: Path, tier: str | None = None) -> LanguageClient:
     command = [sys.executable, "-m", "ghostwright.cli", "serve"]
     if model_dir is not None:
         command += ["--model-dir", str(model_dir)]
@@ -108,7 +108,7 @@ async def start(model_dir: Path | None, root: Path) -> LanguageClient:
     client = await config.start()
     await client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"), root_uri=root.as_uri(),
-        initialization_options={"debounceMs": 0}))
+        initialization_options={"debounceMs": 0, **({"tier": tier} if tier else {})}))
     return client
 
 
@@ -183,6 +183,8 @@ async def main() -> None:
     parser.add_argument("--samples", type=int, help="candidates per task at most (default: the server's)")
     parser.add_argument("--model-dir", type=Path, help="a model bundle (default: the default model)")
     parser.add_argument("--out", default="humaneval_lsp", help="results file name under bench/results")
+    parser.add_argument("--tier", choices=("auto", "full", "mini"),
+                        help="the server's tier setting (default auto: greedy on the router's pick, samples on mini)")
     args = parser.parse_args()
     tasks = load_tasks()
     chosen = parse_slice(args.tasks, len(tasks))
@@ -195,7 +197,7 @@ async def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ghostwright-humaneval-") as tmp:
         root = Path(tmp)
-        client = await start(args.model_dir, root)
+        client = await start(args.model_dir, root, args.tier)
         try:
             for i in chosen:
                 record = await run_task(client, root, tasks[i], args.samples)
