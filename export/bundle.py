@@ -68,9 +68,9 @@ def manifest_for(source: ModelSource, variant: str, name: str) -> dict[str, Any]
         Manifest.CONFIG: c.to_json(),
         Manifest.DTYPE: str(spec.dtype),
         Manifest.QUANTIZATION: (
-            {"method": "MatMulNBits", "bits": 4, "head_bits": spec.head_bits, "block_size": BLOCK_SIZE,
+            {"method": "MatMulNBits", "bits": spec.weight_bits, "head_bits": spec.head_bits, "block_size": BLOCK_SIZE,
              "accuracy_level": spec.accuracy_level, "zero_points": "uint"}
-            if spec.int4 else None
+            if spec.quantized else None
         ),
         Manifest.TOKENIZER: contract.TOKENIZER_FILE,
         Manifest.SPECIAL_TOKENS: {

@@ -19,8 +19,9 @@ MODEL_FILE = "model.onnx"
 WEIGHTS_FILE = "model.onnx.data"
 TOKENIZER_FILE = "tokenizer.json"
 
-# Variants: fp32 for CPU, fp16 for CUDA, int4 (MatMulNBits, block 32) for the "mini" tier.
-VARIANTS = ("fp32", "fp16", "int4")
+# Variants: int8 (MatMulNBits, block 32) for the CPU's "full" tier (fp32 where int8 is absent), fp16 for
+# CUDA's, int4 (MatMulNBits, block 32) for the "mini" tier.
+VARIANTS = ("fp32", "fp16", "int8", "int4")
 
 # Graph inputs. Symbolic dims: batch, sequence, cache_length (the preallocated buffer).
 INPUT_IDS = "input_ids"  # int64 (batch, sequence)

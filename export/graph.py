@@ -38,15 +38,22 @@ INT4_ACCURACY_LEVEL = 4  # MatMulNBits may quantize activations to int8 per bloc
 class VariantSpec:
     name: str
     dtype: np.dtype  # activations, KV cache and float weights
-    int4: bool  # linear layers as MatMulNBits
-    head_bits: int = 4  # the output head's bits when int4 (it decides every token: 8 keeps it faithful)
+    weight_bits: int | None = None  # linear layers as MatMulNBits with these bits; None keeps them float
+    head_bits: int | None = None  # the output head's bits (it decides every token: 8 keeps it faithful)
     accuracy_level: int = INT4_ACCURACY_LEVEL
 
+    @property
+    def quantized(self) -> bool:
+        return self.weight_bits is not None
 
+
+# int8 is the CPU's full tier: on SmolLM2 it agrees with fp32 on 97% of next tokens (int4: 79%)
+# and decodes twice as fast, since a decode step reads every weight once.
 VARIANT_SPECS = {
-    "fp32": VariantSpec("fp32", np.dtype(np.float32), int4=False),
-    "fp16": VariantSpec("fp16", np.dtype(np.float16), int4=False),
-    "int4": VariantSpec("int4", np.dtype(np.float32), int4=True, head_bits=8),
+    "fp32": VariantSpec("fp32", np.dtype(np.float32)),
+    "fp16": VariantSpec("fp16", np.dtype(np.float16)),
+    "int8": VariantSpec("int8", np.dtype(np.float32), weight_bits=8, head_bits=8),
+    "int4": VariantSpec("int4", np.dtype(np.float32), weight_bits=4, head_bits=8),
 }
 
 
@@ -76,10 +83,11 @@ class DecoderGraphBuilder:
         return array.astype(self.variant.dtype)
 
     def _linear(self, path: str, x: str, weight: np.ndarray, bias: np.ndarray | None = None,
-                bits: int = 4) -> str:
-        """y = x @ weight.T (+ bias); weight is (out_features, in_features)."""
+                bits: int | None = None) -> str:
+        """y = x @ weight.T (+ bias); weight is (out_features, in_features). ``bits`` overrides the variant's."""
         n, k = weight.shape
-        if self.variant.int4:
+        bits = bits or self.variant.weight_bits
+        if bits is not None:
             q = quantize(weight, bits)
             inputs = [
                 x,

@@ -93,10 +93,3 @@ def dequantize(weight: QuantizedWeight) -> np.ndarray:
     w = (q - zero[..., None]) * weight.scales[..., None]
     return w.reshape(w.shape[0], -1)[:, : weight.in_features]
 
-
-# The 4-bit names the tests and the graph builder started with.
-def quantize_int4(weight: np.ndarray) -> QuantizedWeight:
-    return quantize(weight, 4)
-
-
-dequantize_int4 = dequantize

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ghostwright.errors import GhostwrightError
+from ghostwright.export import contract
 from ghostwright.home import DEFAULT_MODEL, models_dir
 
 log = logging.getLogger("ghostwright")
@@ -142,13 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = sub.add_parser("model", help="manage model bundles").add_subparsers(dest="model_command", required=True)
     p = model.add_parser("pull", help="fetch and export the default model (SmolLM2-135M-Instruct)")
-    p.add_argument("--variants", default="fp32,fp16,int4")
+    p.add_argument("--variants", default=",".join(contract.VARIANTS))
     p.add_argument("--force", action="store_true", help="re-export even if up to date")
     p.set_defaults(func=cmd_model_pull)
     p = model.add_parser("export", help="export a GGUF file or a Hugging Face folder")
     p.add_argument("source")
     p.add_argument("--name", help="bundle name (default: the source's name)")
-    p.add_argument("--variants", default="fp32,int4")
+    p.add_argument("--variants", default="fp32,int8,int4")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_model_export)
     model.add_parser("list", help="list exported bundles").set_defaults(func=cmd_model_list)

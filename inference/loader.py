@@ -1,7 +1,7 @@
 """``load_engine``: from a bundle on disk to a running engine, or a clear refusal.
 
-A model directory holding several variants (fp32/, fp16/, int4/) gives two tiers: "full"
-(fp16 on CUDA, fp32 on CPU) and "mini" (int4). A single variant directory gives one.
+A model directory holding several variants (fp32/, fp16/, int8/, int4/) gives two tiers: "full"
+(fp16 on CUDA; int8 on CPU, else fp32) and "mini" (int4). A single variant directory gives one.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ def _tier_bundles(path: Path, device: str) -> dict[str, Path]:
         return {"full": path}
     variants = {v: path / v for v in contract.VARIANTS if (path / v / contract.MANIFEST_FILE).is_file()}
     if not variants:
-        raise BundleError(f"{path}: no model bundle here (expected {contract.MANIFEST_FILE} or fp32/, fp16/, int4/)")
-    full = "fp16" if device == "cuda" and "fp16" in variants else "fp32" if "fp32" in variants else None
+        raise BundleError(f"{path}: no model bundle here (expected {contract.MANIFEST_FILE} or "
+                          f"{', '.join(v + '/' for v in contract.VARIANTS)})")
+    preferred = ("fp16", "int8", "fp32") if device == "cuda" else ("int8", "fp32")
+    full = next((v for v in preferred if v in variants), None)
     tiers = {}
     if full:
         tiers["full"] = variants[full]

@@ -1,7 +1,7 @@
 """The real default model (SmolLM2-135M-Instruct) through export and inference.
 
 Pulled and exported once per machine (cached under GHOSTWRIGHT_HOME), then checked:
-logits against the numpy reference, int4 against fp32 on real code, and a completion.
+logits against the numpy reference, int8 and int4 against fp32 on real code, and a completion.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from ghostwright.inference.tokenization import TextTokenizer
 pytestmark = pytest.mark.default_model
 
 
-def test_all_three_variants_exist_and_fp32_equals_the_reference(default_model_dir):
-    for variant in ("fp32", "fp16", "int4"):
+def test_all_variants_exist_and_fp32_equals_the_reference(default_model_dir):
+    for variant in ("fp32", "fp16", "int8", "int4"):
         assert (default_model_dir / variant / "manifest.json").is_file()
     report = verify_bundle(default_model_dir / "fp32")
     print(f"\nfp32 vs numpy reference on {report.tokens} tokens: max |diff| = {report.max_abs_diff:.2e}")
@@ -51,6 +51,19 @@ def test_int4_agrees_with_fp32_on_real_code(default_model_dir):
     agreement = float(np.mean(fp32 == int4))
     print(f"\nint4 vs fp32 top-1 agreement over {len(fp32)} positions of textwrap.py: {agreement:.1%}")
     assert agreement >= 0.70  # measured 77% (Q4_1 weights rounded a second time into int4)
+
+
+def test_int8_all_but_equals_fp32_on_real_code(default_model_dir):
+    """int8 is the CPU's full tier: it must keep fp32's choices, not just come close."""
+    code = Path(textwrap.__file__).read_text(encoding="utf-8")[2000:6000]
+    manifest = read_manifest(default_model_dir / "fp32")
+    tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size, None, False)
+    ids = tokenizer.encode_text(code)[:300]
+    fp32 = teacher_forced_top1(default_model_dir / "fp32", ids)
+    int8 = teacher_forced_top1(default_model_dir / "int8", ids)
+    agreement = float(np.mean(fp32 == int8))
+    print(f"\nint8 vs fp32 top-1 agreement over {len(fp32)} positions of textwrap.py: {agreement:.1%}")
+    assert agreement >= 0.93  # measured 97% on difflib.py
 
 
 def test_greedy_completion_of_a_function_body_parses(default_model_dir):

@@ -12,7 +12,8 @@ import pytest
 
 from ghostwright.export import reference
 from ghostwright.export.bundle import export_variant, read_source
-from ghostwright.export.quantize import dequantize, dequantize_int4, quantize, quantize_int4
+from ghostwright.export.graph import VARIANT_SPECS
+from ghostwright.export.quantize import dequantize, quantize
 from ghostwright.inference.decoder import Decoder
 from ghostwright.inference.manifest import read_manifest
 from support.tiny_model import TinySpec
@@ -72,16 +73,20 @@ def test_gguf_and_hf_sources_export_the_same_model(tiny_sources, tiny_tokenizer,
     assert np.abs(logits[0] - logits[1]).max() < 1e-4
 
 
-def test_int4_graph_equals_reference_on_its_quantized_weights(tiny_sources, tiny_tokenizer, tmp_path):
+@pytest.mark.parametrize("variant", ["int4", "int8"])
+def test_quantized_graph_equals_reference_on_its_quantized_weights(variant, tiny_sources, tiny_tokenizer, tmp_path):
     spec = TinySpec(architecture="qwen2")
     source = read_source(tiny_sources(spec, "hf"))
-    bundle = export_variant(source, "int4", tmp_path / "int4")
+    bundle = export_variant(source, variant, tmp_path / variant)
     ids = tiny_tokenizer.encode(TEXT).ids
+    bits = VARIANT_SPECS[variant].weight_bits
 
-    def as_int4(name: str, w: np.ndarray) -> np.ndarray:
-        return dequantize_int4(quantize_int4(w)) if w.ndim == 2 and name != "embed" else w
+    def as_quantized(name: str, w: np.ndarray) -> np.ndarray:
+        if w.ndim != 2 or name == "embed":
+            return w
+        return dequantize(quantize(w, 8 if name == "lm_head" else bits))
 
-    expected = reference_logits(source, ids, as_int4)
+    expected = reference_logits(source, ids, as_quantized)
     steps = run_chunks(bundle, ids, [10])
     positions = [9, *range(10, len(ids))]
     agree = np.mean([got.argmax() == expected[p].argmax() for got, p in zip(steps, positions, strict=False)])

@@ -144,6 +144,39 @@ def test_two_tiers_and_the_budget_rule(tiny_model_dir):
         engine.close()
 
 
+def test_int8_is_the_full_tier_on_cpu_when_exported(tiny_model_dir, tmp_path):
+    from ghostwright.export.bundle import export_variant, read_source
+
+    model = tmp_path / "model"
+    model.mkdir()
+    for variant in ("fp32", "int4"):
+        (model / variant).symlink_to(tiny_model_dir / variant)
+    export_variant(read_source(tiny_model_dir.parent / "hf"), "int8", model / "int8", name="tiny")
+    engine = load_engine(model, device="cpu")
+    try:
+        variants = {name: tier["variant"] for name, tier in engine.stats()["tiers"].items()}
+        assert variants == {"full": "int8", "mini": "int4"}
+        _, last = run(engine, CODE, max_tokens=8, tier="full")
+        assert last.stats.generated_tokens >= 1
+    finally:
+        engine.close()
+
+
+def test_an_idle_engine_takes_no_cpu(engine):
+    """Threads spin while a step runs and stop when it returns: the editor shares the machine."""
+    import resource
+
+    run(engine, CODE, max_tokens=16)
+
+    def cpu_seconds() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    before = cpu_seconds()
+    time.sleep(1.0)
+    assert cpu_seconds() - before < 0.1  # a spinning thread would burn ~1 s here
+
+
 def test_sampling_with_a_seed_is_reproducible(engine):
     params = SamplingParams(temperature=0.8, top_p=0.9, seed=11)
     assert run(engine, CODE, max_tokens=12, sampling=params)[0] == run(engine, CODE, max_tokens=12, sampling=params)[0]
