@@ -232,7 +232,10 @@ class OnnxEngine:
                 healed = ""
         stats.prompt_tokens = len(ids)
         now = time.monotonic()
-        tier_name, stats.route_reason = self.router.choose(request, len(ids), now - job.submitted, now)
+        # The full tier's cost is the part of the prompt its slots do not already hold.
+        full = self.tiers.get("full")
+        uncached = len(ids) - (full.pool.longest_prefix(ids) if full else 0)
+        tier_name, stats.route_reason = self.router.choose(request, uncached, now - job.submitted, now)
         tier = self.tiers[tier_name]
         stats.tier = tier_name
         if len(ids) >= tier.pool.capacity:

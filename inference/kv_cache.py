@@ -66,6 +66,10 @@ class SlotPool:
         self.capacity = capacity  # tokens each slot holds
         self.slots: list[Slot] = []
 
+    def longest_prefix(self, prompt: list[int]) -> int:
+        """How many leading prompt tokens the best slot holds (busy ones too: they free up soon)."""
+        return max((common_prefix(s.tokens, prompt) for s in self.slots), default=0)
+
     def acquire(self, prompt: list[int]) -> tuple[Slot, int] | None:
         """A free slot and how many leading prompt tokens it already holds; None if all busy."""
         free = [s for s in self.slots if not s.busy]

@@ -23,12 +23,14 @@ class TierSpeed:
     samples: int = 0
 
     def update(self, stats: GenerationStats, alpha: float = 0.3) -> None:
+        # The first measurement replaces the guess outright: the guess is not a measurement.
+        weight = 1.0 if self.samples == 0 else alpha
         if stats.prefilled_tokens:
             rate = stats.prefill_s / stats.prefilled_tokens
-            self.prefill_s_per_token += alpha * (rate - self.prefill_s_per_token)
+            self.prefill_s_per_token += weight * (rate - self.prefill_s_per_token)
         if stats.generated_tokens > 1:
             rate = stats.decode_s / stats.generated_tokens
-            self.decode_s_per_token += alpha * (rate - self.decode_s_per_token)
+            self.decode_s_per_token += weight * (rate - self.decode_s_per_token)
         self.samples += 1
 
 
