@@ -2,7 +2,8 @@
 
 A function whose body is empty, ``pass``, ``...`` or a TODO gets a body written from its
 signature and docstring (or the comment above it). Several candidates are decoded — greedy
-first, then sampled with fixed seeds — and the docstring's own examples (``>>>`` lines and
+first, then sampled with fixed seeds; one that restates the function but stops before its body
+is resumed from its docstring — and the docstring's own examples (``>>>`` lines and
 written-out ``f(1) == 2`` lines) run against each in the sandbox. The winner passes the most
 examples (all of them, ideally), ties broken by the model's mean log-probability. The result
 says what was verified ("3/3 examples pass"), and the log keeps every candidate's evidence.
@@ -32,6 +33,7 @@ from ghostwright.server.actions.python_code import (
     import_insert_offset,
     indent_body,
     new_imports,
+    resume_after_docstring,
 )
 from ghostwright.server.actions.targets import FunctionTarget, function_at, module_imports, top_level_definitions
 from ghostwright.server.context.document import Document
@@ -41,8 +43,8 @@ log = logging.getLogger(__name__)
 
 ID = "implement"
 KIND = "refactor.rewrite"
-MAX_TOKENS = 256
-DEFAULT_SAMPLES = 5  # candidates at most: greedy + 4 sampled (fewer when one passes every example)
+MAX_TOKENS = 384  # the answer restates the docstring first: HumanEval's longest need ~300 tokens
+DEFAULT_SAMPLES = 8  # candidates at most: greedy + 7 sampled (fewer when one passes every example)
 REPEATS = 4  # a non-trivial line written this often: the answer is looping, stop it
 TOP_LEVEL_END = re.compile(r"\n(if __name__|print\(|assert |# (Example|Test)|[A-Za-z_]\w* = )")
 MAX_SAMPLES = 16
@@ -152,13 +154,28 @@ def finished_or_looping(text: str) -> bool:
     return bool(counts) and counts.most_common(1)[0][1] >= REPEATS
 
 
-def sample_tier(ctx: ActionContext) -> str | None:
-    """Sampled candidates run on the fast int4 tier when the user left the tier to us: more
-    candidates in the same time, and sampling is noisy anyway. Greedy keeps the user's tier."""
-    engine = ctx.server.engines.engine
-    if getattr(ctx.server.settings, "tier", "auto") != "auto" or engine is None or "mini" not in engine.info().tiers:
-        return None
-    return "mini"
+async def decode_candidate(ctx: ActionContext, target: FunctionTarget, messages: list[dict[str, str]],
+                           prefill: str, stop: list[str], index: int,
+                           label: str) -> tuple[list[Replacement], float, bool]:
+    """One candidate's replacements, mean log-probability and whether it was resumed; InvalidAnswer
+    when it has none.
+
+    An answer that restated the stub and stopped is resumed once, from its own docstring and
+    the body's indentation, so the model's next tokens can only be the body."""
+    temperature = 0.0 if index == 0 else TEMPERATURE
+    seed = None if index == 0 else SEED_BASE + index
+    result = await ctx.chat(messages, max_tokens=MAX_TOKENS, label=label, temperature=temperature, seed=seed,
+                            stop=stop, prefill=prefill, stop_when=finished_or_looping)
+    try:
+        return build(ctx, target, result.text, prefill), result.mean_logprob, False
+    except InvalidAnswer:
+        resumed = resume_after_docstring(extract_code(result.text, prefill), target.name)
+        if resumed is None:
+            raise
+    resumed = prefill + resumed
+    result = await ctx.chat(messages, max_tokens=MAX_TOKENS, label=f"{label}, resumed", temperature=temperature,
+                            seed=seed, stop=stop, prefill=resumed, stop_when=finished_or_looping)
+    return build(ctx, target, result.text, resumed), result.mean_logprob, True
 
 
 def check_chunks(ctx: ActionContext, target: FunctionTarget, replacements: list[Replacement]) -> list[tuple[str, bool]]:
@@ -186,11 +203,9 @@ async def run(ctx: ActionContext) -> ActionResult:
     for index in range(samples):
         temperature = 0.0 if index == 0 else TEMPERATURE
         label = f"candidate {index + 1}/{samples}" + (f", {len(examples)} examples" if examples else "")
-        result = await ctx.chat(messages, max_tokens=MAX_TOKENS, label=label, temperature=temperature,
-                                seed=None if index == 0 else SEED_BASE + index, stop=stop, prefill=prefill,
-                                tier=None if index == 0 else sample_tier(ctx), stop_when=finished_or_looping)
         try:
-            replacements = build(ctx, target, result.text, prefill)
+            replacements, mean_logprob, resumed = await decode_candidate(ctx, target, messages, prefill, stop, index,
+                                                                         label)
         except InvalidAnswer as exc:
             invalid.append(f"candidate {index + 1}: {exc}")
             evidence.append(f"candidate {index + 1} (t={temperature}): unusable: {exc}")
@@ -203,7 +218,7 @@ async def run(ctx: ActionContext) -> ActionResult:
         if any(c.replacements == replacements for c in candidates):
             evidence.append(f"candidate {index + 1} (t={temperature}): same as an earlier one")
             continue
-        candidate = Candidate(index + 1, temperature, replacements, result.mean_logprob)
+        candidate = Candidate(index + 1, temperature, replacements, mean_logprob)
         if examples:
             ctx.progress.report(f"{label}: running the examples in the sandbox")
             candidate.check = await asyncio.to_thread(check_candidate, check_chunks(ctx, target, replacements),
@@ -213,7 +228,8 @@ async def run(ctx: ActionContext) -> ActionResult:
         verdict = candidate.check.summary() if candidate.check else "no examples to run"
         if candidate.check and candidate.check.error:
             verdict += f" ({candidate.check.error})"
-        evidence.append(f"candidate {index + 1} (t={temperature}, mean logprob {result.mean_logprob:.3f}): {verdict}")
+        how = ", resumed after its docstring" if resumed else ""
+        evidence.append(f"candidate {index + 1} (t={temperature}{how}, mean logprob {mean_logprob:.3f}): {verdict}")
         evidence += [f"    {line}" for line in (candidate.check.evidence if candidate.check else ())]
         if not examples or candidate.check.all_passed:
             break  # nothing to verify (greedy is the likeliest), or verified: no need to sample more

@@ -57,6 +57,24 @@ def function_body(code: str, name: str) -> str:
     return _check_body(textwrap.dedent("\n".join(picked)).strip("\n"))
 
 
+def resume_after_docstring(code: str, name: str) -> str | None:
+    """``code`` cut after the docstring of ``def name`` and opened onto its body's first line, when
+    the model restated the function but stopped before writing a body (it takes the restated
+    stub for finished code); None when the answer is not that shape."""
+    code = textwrap.dedent(code)
+    try:
+        function = find_function(parse_prefix(code), name)
+    except InvalidAnswer:
+        return None
+    if function is None or len(function.body) != 1 or not _is_docstring(function.body[0]):
+        return None
+    docstring = function.body[0]
+    if docstring.lineno == function.lineno:  # def f(): "doc" on one line: nowhere to open a body
+        return None
+    kept = code.split("\n")[: docstring.end_lineno]
+    return "\n".join(kept) + "\n" + " " * docstring.col_offset
+
+
 def _check_body(body: str) -> str:
     if not body.strip():
         raise InvalidAnswer("the answer has no code")

@@ -19,6 +19,7 @@ from ghostwright.server.actions.python_code import (
     helper_definitions,
     import_insert_offset,
     new_imports,
+    resume_after_docstring,
 )
 from ghostwright.server.actions.rewrite import whole_lines
 from ghostwright.server.actions.targets import function_at, functions_in
@@ -89,6 +90,24 @@ def test_the_body_is_read_from_the_shapes_the_model_answers_in(answer: str, body
 def test_unusable_answers_say_why(answer: str, reason: str) -> None:
     with pytest.raises(InvalidAnswer, match=reason):
         function_body(answer, "f")
+
+
+def test_a_stub_restated_without_a_body_is_resumed_from_its_docstring() -> None:
+    restated = 'import math\n\ndef f(x):\n    """Square root.\n\n    >>> f(4)\n    2.0\n    """\n'
+    assert resume_after_docstring(restated, "f") == restated.rstrip("\n") + "\n    "
+    method = 'class A:\n    def f(self):\n        """Doc."""\n'
+    assert resume_after_docstring(method, "f") == method + "        "
+
+
+@pytest.mark.parametrize("answer", [
+    'def f(x):\n    """Doc."""\n    return x\n',  # has a body: nothing to resume
+    "def f(x):\n    pass\n",  # no docstring to resume from
+    'def f(x): """Doc."""\n',  # docstring on the def line
+    'def g(x):\n    """Doc."""\n',  # another function
+    "no code at all",
+])
+def test_other_answers_are_not_resumed(answer: str) -> None:
+    assert resume_after_docstring(answer, "f") is None
 
 
 def test_code_is_taken_from_fences_closed_or_not() -> None:
