@@ -6,7 +6,7 @@ Measures, each engine in its own process, medians over repeats:
   re-prompt: time to the first new token after a one-character edit of a 512-token
   prompt, as a fraction of a cold prompt (both engines reuse their cached prefix);
   peak RSS.
-Our two tiers run separately: "full" (fp32) and "mini" (int4).
+Our variants run separately: int8 (the CPU's "full" tier), fp32, and int4 (the "mini" tier).
 
     python bench/decode.py --peer-python /opt/peer-venv/bin/python [--threads 2] [--repeats 5]
 
@@ -30,12 +30,14 @@ PREFILL_LENGTHS = (32, 512, 1024)
 DECODE_PROMPT, DECODE_TOKENS = 512, 128
 
 
+VARIANTS = ("int8", "fp32", "int4")  # ours, as columns: full tier on CPU, float, mini tier
+
+
 class Ours:
-    def __init__(self, model_dir: Path, tier: str, threads: int) -> None:
+    def __init__(self, bundle: Path, threads: int) -> None:
         from ghostwright.inference import load_engine
 
-        self.engine = load_engine(model_dir, device="cpu", tiers=(tier,), threads=threads, max_slots=2,
-                                  cache_tokens=2048)
+        self.engine = load_engine(bundle, device="cpu", threads=threads, max_slots=2, cache_tokens=2048)
         self.tier = next(iter(self.engine.tiers.values()))
         self.decoder = self.tier.decoder
         self.cache = self.decoder.allocate_cache(2048)
@@ -135,7 +137,7 @@ def worker(args: argparse.Namespace) -> None:
     if args.worker == "llama.cpp":
         engine: Ours | LlamaCpp = LlamaCpp(Path(args.gguf), args.threads)
     else:
-        engine = Ours(Path(args.model_dir), args.worker, args.threads)
+        engine = Ours(Path(args.model_dir) / args.worker, args.threads)
     print(json.dumps(measure(engine, args.repeats)))
 
 
@@ -158,17 +160,18 @@ def main() -> None:
     gguf = fetch_default_gguf()
     common = ["--threads", str(args.threads), "--repeats", str(args.repeats)]
     script = Path(__file__).resolve()
-    results = {
-        "llama.cpp": run_worker(args.peer_python, script, ["--worker", "llama.cpp", "--gguf", str(gguf), *common]),
-        "full": run_worker(sys.executable, script, ["--worker", "full", "--model-dir", str(model_dir), *common]),
-        "mini": run_worker(sys.executable, script, ["--worker", "mini", "--model-dir", str(model_dir), *common]),
-    }
+    results = {"llama.cpp": run_worker(args.peer_python, script,
+                                        ["--worker", "llama.cpp", "--gguf", str(gguf), *common])}
+    for variant in VARIANTS:
+        results[variant] = run_worker(sys.executable, script, ["--worker", variant, "--model-dir", str(model_dir),
+                                                               *common])
     peer = results["llama.cpp"]
-    rows = [["metric", "llama.cpp", "ours full (fp32)", "ratio", "ours mini (int4)", "ratio"]]
+    rows = [["metric", "llama.cpp Q4_1", "ours int8 (full)", "ratio", "ours fp32", "ratio", "ours int4 (mini)",
+             "ratio"]]
 
     def row(name: str, get, higher_is_better: bool = True, fmt: str = "{:.0f}") -> None:
         cells = [name, fmt.format(get(peer))]
-        for tier in ("full", "mini"):
+        for tier in VARIANTS:
             ours = get(results[tier])
             ratio = ours / get(peer) if higher_is_better else get(peer) / ours
             cells += [fmt.format(ours), f"{ratio:.2f}x"]
