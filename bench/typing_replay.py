@@ -168,9 +168,13 @@ def main() -> None:
     pull_default()
     trace = Path(tempfile.mkdtemp()) / "prompts.jsonl"
     ours = asyncio.run(replay(source_text(args.chars), args.cps, ghostwright_home(), trace))
-    traced = [json.loads(line)["latency_ms"] for line in trace.read_text(encoding="utf-8").splitlines()]
-    ours["model_call_latency_p50_ms"] = median(traced)  # server-side, request start to suggestion
-    ours["model_call_latency_p95_ms"] = percentile(traced, 95)
+    traced = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    # Server-side, per model call: from the request (debounce included), and from the end of the
+    # debounce (prompt building, engine, cleaning: what the peer's round trip is compared with).
+    ours["model_call_latency_p50_ms"] = median([t["latency_ms"] for t in traced])
+    ours["model_call_latency_p95_ms"] = percentile([t["latency_ms"] for t in traced], 95)
+    ours["model_time_p50_ms"] = median([t["model_ms"] for t in traced])
+    ours["model_time_p95_ms"] = percentile([t["model_ms"] for t in traced], 95)
     rows = [["metric", "value"]] + [[k, f"{v:.2f}" if isinstance(v, float) else str(v)] for k, v in ours.items()]
     print(f"typing {ours['keystrokes']} characters of watchdog/events.py at {args.cps} chars/s")
     print(table(rows))
@@ -179,12 +183,16 @@ def main() -> None:
         peer = peer_round_trips(args.peer_python, fetch_default_gguf(), trace, args.threads)
         result["peer"] = {"requests": len(peer), "round_trip_p50_ms": median(peer),
                           "round_trip_p95_ms": percentile(peer, 95)}
-        ratio = ours["model_call_latency_p50_ms"] / result["peer"]["round_trip_p50_ms"]
-        print(f"llama-cpp-python server, same {len(peer)} prompts: p50 {result['peer']['round_trip_p50_ms']:.0f} ms, "
+        peer_p50 = result["peer"]["round_trip_p50_ms"]
+        print(f"llama-cpp-python server, same {len(peer)} prompts: p50 {peer_p50:.0f} ms, "
               f"p95 {result['peer']['round_trip_p95_ms']:.0f} ms")
-        print(f"our model-call p50 / peer p50 = {ratio:.2f} (target <= 0.5); over every keystroke our p50 is "
-              f"{ours['latency_p50_ms']:.0f} ms (typed-ahead hits and no-trigger answers included)")
-        result["p50_ratio"] = ratio
+        result["p50_ratio"] = ours["latency_p50_ms"] / peer_p50
+        result["model_call_p50_ratio"] = ours["model_call_latency_p50_ms"] / peer_p50
+        result["model_time_p50_ratio"] = ours["model_time_p50_ms"] / peer_p50
+        print(f"our p50 per keystroke (request to final response, typed-ahead hits included) / peer p50 = "
+              f"{result['p50_ratio']:.2f} (target <= 0.5)")
+        print(f"per model call: our p50 with the server's debounce / peer p50 = "
+              f"{result['model_call_p50_ratio']:.2f}; without it = {result['model_time_p50_ratio']:.2f}")
     save("typing_replay", result)
 
 

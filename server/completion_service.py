@@ -77,6 +77,7 @@ class CompletionService:
             await asyncio.sleep(settings.debounce_ms / 1000)
             if self._generation.get(uri) != generation:
                 return None  # the user kept typing: a newer request will answer
+        asked = time.monotonic()  # the model's share of the latency starts after the debounce
         engine = await server.engines.get()
         info = engine.info()
         built = build_completion_prompt(
@@ -110,17 +111,17 @@ class CompletionService:
         self.prompt_tokens += stats.prompt_tokens
         self.prefilled_tokens += stats.prefilled_tokens
         if self._trace:
-            self._write_trace(built, max_tokens, raw, latency)
+            self._write_trace(built, max_tokens, raw, latency, (time.monotonic() - asked) * 1e3)
         if not text:
             return None
         server.typed_ahead.remember(uri, before, text)
         return Suggestion(text, offset, "model", latency, stats.prompt_tokens, stats.prefilled_tokens)
 
-    def _write_trace(self, built, max_tokens: int, raw: str, latency_ms: float) -> None:
+    def _write_trace(self, built, max_tokens: int, raw: str, latency_ms: float, model_ms: float) -> None:
         segments = [s if isinstance(s, str) else {"token": s} for s in built.prompt.segments]
         with open(self._trace, "a", encoding="utf-8") as f:
             f.write(json.dumps({"segments": segments, "max_tokens": max_tokens, "stop": built.stop,
-                                "raw": raw, "latency_ms": round(latency_ms, 1)}) + "\n")
+                                "raw": raw, "latency_ms": round(latency_ms, 1), "model_ms": round(model_ms, 1)}) + "\n")
 
     async def _run(self, engine, request, built, doc, line, character, request_id):
         """Consume the engine's stream in a thread; stream partial text to opted-in clients."""
