@@ -1,7 +1,9 @@
 """HumanEval pass@1, greedy, chat-template prompting: Ghostwright's engine vs llama.cpp, same weights.
 
     python bench/humaneval.py [--peer-python /path/to/python-with-llama_cpp] [--limit N]
-                              [--runs fp32,int4,llama.cpp]
+                              [--runs int8,fp32,int4,llama.cpp]
+
+Runs not asked for keep their earlier records in bench/results/humaneval.json (same --max-tokens).
 
 Both sides get the very same prompt: the model's ChatML chat template around one user
 message that asks for the function, tokenized with special tokens. Decoding is greedy and
@@ -95,10 +97,9 @@ class Ours:
     def __init__(self, model_dir: Path, variant: str, threads: int) -> None:
         from ghostwright.inference import load_engine
 
-        tier = {"fp32": "full", "int4": "mini"}[variant]
-        self.engine = load_engine(model_dir, device="cpu", tiers=(tier,), threads=threads, max_slots=1,
-                                  warm_up=False)
-        self.tier = tier
+        # One variant's own directory: a single "full" tier, whatever the model directory's tiers are.
+        self.engine = load_engine(model_dir / variant, device="cpu", threads=threads, max_slots=1, warm_up=False)
+        self.tier = "full"
 
     def answer(self, message: str, max_tokens: int) -> tuple[str, int]:
         from ghostwright.inference.api import GenerationRequest
@@ -179,7 +180,7 @@ def main() -> None:
                         help="threads for llama.cpp (default --threads; 1 avoids its spin-waits on a busy machine)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N tasks")
     parser.add_argument("--max-tokens", type=int, default=384)
-    parser.add_argument("--runs", default="fp32,int4,llama.cpp")
+    parser.add_argument("--runs", default="int8,fp32,int4,llama.cpp")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--gguf", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
@@ -202,6 +203,11 @@ def main() -> None:
     peer_threads = ["--threads", str(args.peer_threads or args.threads)]
     script = Path(__file__).resolve()
     results: dict[str, dict] = {}
+    earlier = RESULTS / "humaneval.json"
+    if earlier.is_file() and args.limit is None:
+        kept = json.loads(earlier.read_text())
+        if kept.get("max_tokens") == args.max_tokens:
+            results = {k: v for k, v in kept["results"].items() if len(v["records"]) == len(tasks)}
     for run in args.runs.split(","):
         if run == "llama.cpp":
             python, where = args.peer_python, ["--gguf", str(fetch_default_gguf()), *peer_threads]
