@@ -285,6 +285,9 @@ class OnnxEngine:
         while True:
             if respell:
                 logits = respell_mask(self.tokenizer, respell, logits)
+            elif request.first_token_excludes and stats.generated_tokens == 0:
+                logits = logits.copy()
+                logits[self.tokenizer.ids_containing(request.first_token_excludes)] = -np.inf
             token = sampler(logits)
             if respell:
                 respell = still_to_respell(respell, self.tokenizer.spelling(token))

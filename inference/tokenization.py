@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 from pathlib import Path
 
+import numpy as np
 from tokenizers import Tokenizer
 
 from ghostwright.errors import BundleError
@@ -51,6 +52,14 @@ class TextTokenizer:
     def spelling(self, token_id: int) -> str:
         """The text one token decodes to on its own (what healing compares)."""
         return self._spelled()[token_id]
+
+    def ids_containing(self, parts: tuple[str, ...]) -> np.ndarray:
+        """Ids whose spelling contains any of ``parts`` (cached per tuple)."""
+        cache = self.__dict__.setdefault("_containing_cache", {})
+        if parts not in cache:
+            cache[parts] = np.array([i for i, text in enumerate(self._spelled()) if any(p in text for p in parts)],
+                                    dtype=np.int64)
+        return cache[parts]
 
     def _spelled(self) -> list[str]:
         if not hasattr(self, "_spelled_cache"):

@@ -73,7 +73,8 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
                    cancel: CancelToken | None = None, on_text: Callable[[str], None] | None = None,
                    session_key: str | None = None, request_id: str | None = None,
                    prefill: str = "", tier: str | None = None,
-                   stop_when: Callable[[str], bool] | None = None) -> ChatResult:
+                   stop_when: Callable[[str], bool] | None = None,
+                   first_token_excludes: tuple[str, ...] = ()) -> ChatResult:
     """Decode one answer to ``messages``. ``prefill`` starts the assistant's turn (it is part of the
     prompt, not of the returned text). ``on_text`` gets the whole text so far, from the decode thread.
     ``stop_when(text)`` true ends decoding early with the text so far (finish ``stop``): a caller that
@@ -88,7 +89,8 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
         sampling=SamplingParams(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed),
         deadline=None if deadline_s is None else time.monotonic() + deadline_s,
         cancel=_Linked(cancel), priority=priority, session_key=session_key,
-        tier=tier or getattr(server.settings, "tier", "auto"), request_id=request_id)
+        tier=tier or getattr(server.settings, "tier", "auto"), request_id=request_id,
+        first_token_excludes=first_token_excludes)
     started = time.monotonic()
     stopped_early = False
 

@@ -173,8 +173,10 @@ async def decode_candidate(ctx: ActionContext, target: FunctionTarget, messages:
         if resumed is None:
             raise
     resumed = prefill + resumed
+    # Left alone it closes the block again: its first token must be code on the body's line.
     result = await ctx.chat(messages, max_tokens=MAX_TOKENS, label=f"{label}, resumed", temperature=temperature,
-                            seed=seed, stop=stop, prefill=resumed, stop_when=finished_or_looping)
+                            seed=seed, stop=stop, prefill=resumed, stop_when=finished_or_looping,
+                            first_token_excludes=("\n", "`"))
     return build(ctx, target, result.text, resumed), result.mean_logprob, True
 
 

@@ -177,6 +177,14 @@ def test_an_idle_engine_takes_no_cpu(engine):
     assert cpu_seconds() - before < 0.1  # a spinning thread would burn ~1 s here
 
 
+def test_the_first_token_can_be_kept_off_given_strings(engine):
+    first, _ = run(engine, CODE, max_tokens=8)
+    assert first
+    banned = first[0]
+    other, _ = run(engine, CODE, max_tokens=8, first_token_excludes=(banned,))
+    assert other != first and not other.startswith(banned)
+
+
 def test_sampling_with_a_seed_is_reproducible(engine):
     params = SamplingParams(temperature=0.8, top_p=0.9, seed=11)
     assert run(engine, CODE, max_tokens=12, sampling=params)[0] == run(engine, CODE, max_tokens=12, sampling=params)[0]
