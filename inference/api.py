@@ -89,8 +89,9 @@ class GenerationRequest:
     tier: str = "auto"  # auto | full | mini
     request_id: str | None = None  # for logs
     heal_last_token: bool = False  # re-choose the prompt's last token (it may be a cut-off word)
-    # The first generated token may contain none of these strings: ("\n", "`") makes an answer
-    # resumed on an indented line write code on that line instead of closing its code block.
+    # The first generated text (after a healed token is re-spelled) may contain none of these:
+    # ("\n", "`") makes an answer resumed on an indented line write code on that line instead of
+    # closing its code block.
     first_token_excludes: tuple[str, ...] = ()
 
 

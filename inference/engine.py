@@ -282,15 +282,20 @@ class OnnxEngine:
         sampler = Sampler(request.sampling)
         started = time.monotonic()
         respell = healed  # token healing: the first token(s) must re-spell the cut-off text
+        excludes = request.first_token_excludes  # held until a token writes past the healed text
         while True:
             if respell:
-                logits = respell_mask(self.tokenizer, respell, logits)
-            elif request.first_token_excludes and stats.generated_tokens == 0:
+                logits = respell_mask(self.tokenizer, respell, logits, excludes)
+            elif excludes:
                 logits = logits.copy()
-                logits[self.tokenizer.ids_containing(request.first_token_excludes)] = -np.inf
+                logits[self.tokenizer.ids_containing(excludes)] = -np.inf
             token = sampler(logits)
+            spelled = self.tokenizer.spelling(token)
             if respell:
-                respell = still_to_respell(respell, self.tokenizer.spelling(token))
+                excludes = excludes if len(spelled) <= len(respell) else ()
+                respell = still_to_respell(respell, spelled)
+            else:
+                excludes = ()
             stats.logprob_sum += _logprob(logits, token)
             if token in self._eos:
                 stats.decode_s = time.monotonic() - started
@@ -317,9 +322,14 @@ class OnnxEngine:
             slot.tokens.append(token)
 
 
-def respell_mask(tokenizer: TextTokenizer, respell: str, logits: np.ndarray) -> np.ndarray:
-    """Logits with every token that cannot continue re-spelling ``respell`` ruled out."""
+def respell_mask(tokenizer: TextTokenizer, respell: str, logits: np.ndarray,
+                 excludes: tuple[str, ...] = ()) -> np.ndarray:
+    """Logits with every token that cannot continue re-spelling ``respell`` ruled out, and those
+    whose text past ``respell`` (the first generated text) contains one of ``excludes``."""
     allowed = tokenizer.ids_respelling(respell)
+    if excludes:
+        allowed = [i for i in allowed
+                   if not any(x in tokenizer.spelling(i)[len(respell):] for x in excludes)]
     masked = np.full_like(logits, -np.inf)
     masked[allowed] = logits[allowed]
     return masked

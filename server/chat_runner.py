@@ -74,12 +74,13 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
                    session_key: str | None = None, request_id: str | None = None,
                    prefill: str = "", tier: str | None = None,
                    stop_when: Callable[[str], bool] | None = None,
-                   first_token_excludes: tuple[str, ...] = ()) -> ChatResult:
+                   first_token_excludes: tuple[str, ...] = (), heal_last_token: bool = False) -> ChatResult:
     """Decode one answer to ``messages``. ``prefill`` starts the assistant's turn (it is part of the
     prompt, not of the returned text). ``on_text`` gets the whole text so far, from the decode thread.
     ``stop_when(text)`` true ends decoding early with the text so far (finish ``stop``): a caller that
     sees the answer is complete, or degenerate, need not wait for the token limit. ``tier`` overrides
-    the setting (``full`` | ``mini``; the engine falls back to what it has)."""
+    the setting (``full`` | ``mini``; the engine falls back to what it has). ``heal_last_token``: a
+    prefill that ends in indentation is re-spelled the way the model writes it ("\\n   " + " if")."""
     engine = await server.engines.get()
     prompt = engine.chat_prompt(messages)
     if prefill:
@@ -90,7 +91,7 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
         deadline=None if deadline_s is None else time.monotonic() + deadline_s,
         cancel=_Linked(cancel), priority=priority, session_key=session_key,
         tier=tier or getattr(server.settings, "tier", "auto"), request_id=request_id,
-        first_token_excludes=first_token_excludes)
+        first_token_excludes=first_token_excludes, heal_last_token=heal_last_token)
     started = time.monotonic()
     stopped_early = False
 

@@ -104,7 +104,7 @@ class ActionContext:
                    temperature: float = 0.0, seed: int | None = None, stop: list[str] | None = None,
                    prefill: str = "", tier: str | None = None,
                    stop_when: Callable[[str], bool] | None = None,
-                   first_token_excludes: tuple[str, ...] = ()) -> ChatResult:
+                   first_token_excludes: tuple[str, ...] = (), heal_last_token: bool = False) -> ChatResult:
         """One model call at interactive priority, reported as progress, stopped by a cancel."""
         self.check_cancelled()
         cap = self.data.get("maxTokens")
@@ -120,7 +120,8 @@ class ActionContext:
             self.server, messages, max_tokens=max_tokens, priority=Priority.INTERACTIVE,
             temperature=temperature, top_p=RETRY_TOP_P if temperature > 0 else 1.0, seed=seed, stop=stop,
             cancel=self.progress.cancel_token, on_text=on_text, prefill=prefill, tier=tier, stop_when=stop_when,
-            request_id=f"{self.request_id}/{label}", first_token_excludes=first_token_excludes)
+            request_id=f"{self.request_id}/{label}", first_token_excludes=first_token_excludes,
+            heal_last_token=heal_last_token)
         self.calls.append(result)
         if result.cancelled or self.progress.cancelled:
             raise ActionCancelled("cancelled")

@@ -8,6 +8,7 @@ user's signature and docstring stay byte-for-byte what they wrote.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 
 from ghostwright.server.actions.base import InvalidAnswer
@@ -55,6 +56,47 @@ def function_body(code: str, name: str) -> str:
     # "def f(): return 1": the first statement shares its line with the signature
     picked[0] = " " * first.col_offset + picked[0][first.col_offset :]
     return _check_body(textwrap.dedent("\n".join(picked)).strip("\n"))
+
+
+def rename_lone_function(code: str, name: str, arity: int, taken: set[str]) -> str | None:
+    """``code`` with its one new top-level function renamed to ``name``, or None.
+
+    The model sometimes restates the function under another name (``def is_palindrome_string``
+    for ``is_palindrome``); when the answer defines exactly one function the document does not
+    already have, taking the same number of parameters, that is the function it meant. Every
+    use of the old name (recursion included) is renamed with it."""
+    try:
+        tree = parse_prefix(textwrap.dedent(code))
+    except InvalidAnswer:
+        return None
+    if find_function(tree, name) is not None:
+        return None
+    new = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name not in taken]
+    if len(new) != 1 or any(isinstance(n, ast.ClassDef) for n in tree.body):
+        return None
+    args = new[0].args
+    if len(args.posonlyargs) + len(args.args) != arity:
+        return None
+    return re.sub(rf"\b{re.escape(new[0].name)}\b", name, code)
+
+
+def defined_names(text: str) -> set[str]:
+    """Names of the top-level functions and classes in ``text`` (empty when it does not parse)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return set()
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def parameter_names(stub: str) -> list[str] | None:
+    """The positional parameters of the function in ``stub`` (a def line, maybe a docstring)."""
+    try:
+        tree = ast.parse(textwrap.dedent(stub).rstrip() + "\n    pass\n")
+    except SyntaxError:
+        return None
+    function = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    return None if function is None else [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
 
 
 def resume_after_docstring(code: str, name: str) -> str | None:

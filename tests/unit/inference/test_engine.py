@@ -245,3 +245,18 @@ def test_indentation_is_healed_across_several_tokens(engine):
         assert spelled.startswith(cut)
     _, last = run(engine, prompt, max_tokens=6, heal_last_token=True, tier="full")
     assert last.stats.prompt_tokens == len(ids) - 1 and last.error is None
+
+
+def test_a_healed_prompt_keeps_its_first_written_text_off_given_strings(engine):
+    """Exclusions apply past the re-spelled indentation: to the code written on the healed line."""
+    prompt = "def f(n):\n    "
+    tokenizer = engine.tokenizer
+    cut = tokenizer.decode(tokenizer.encode(Prompt.text(prompt))[-1:])
+    healed, _ = run(engine, prompt, max_tokens=6, heal_last_token=True, tier="full")
+    assert healed
+    banned = healed[0]
+    other, last = run(engine, prompt, max_tokens=6, heal_last_token=True, tier="full", first_token_excludes=(banned,))
+    assert last.error is None and other and not other.startswith(banned)
+    logits = np.zeros(tokenizer.vocab_size, dtype=np.float32)
+    allowed = np.flatnonzero(np.isfinite(respell_mask(tokenizer, cut, logits, ("x",))))
+    assert len(allowed) and all("x" not in tokenizer.spelling(int(i))[len(cut):] for i in allowed)

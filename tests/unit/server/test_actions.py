@@ -15,10 +15,13 @@ from ghostwright.server.actions.edits import Replacement, apply_all, minimal, ov
 from ghostwright.server.actions.fix_diagnostic import without_context
 from ghostwright.server.actions.implement import finished_or_looping
 from ghostwright.server.actions.python_code import (
+    defined_names,
     function_body,
     helper_definitions,
     import_insert_offset,
     new_imports,
+    parameter_names,
+    rename_lone_function,
     resume_after_docstring,
 )
 from ghostwright.server.actions.rewrite import whole_lines
@@ -129,7 +132,23 @@ def test_imports_and_helpers_the_answer_needs_are_kept() -> None:
 def test_looping_or_finished_answers_stop_early() -> None:
     assert finished_or_looping("def f():\n    return 1\nprint(f())")
     assert finished_or_looping("    x.append(1)\n" * 4)
+    assert finished_or_looping("    return (\n" + "        (\n" * 6)  # short lines in a row
+    assert finished_or_looping('    return re.findall(r"' + "[*]*" * 12)  # a phrase repeating in a line
     assert not finished_or_looping("def f():\n    x = 1\n    return x")
+    assert not finished_or_looping("    # " + "=" * 60)  # a rule is one character repeated, not a loop
+    assert not finished_or_looping("    if a:\n        pass\n    else:\n        pass\n")
+
+
+def test_a_lone_function_under_another_name_is_renamed_to_the_target() -> None:
+    recursive = "def fact(n):\n    return 1 if n < 2 else n * fact(n - 1)\n"
+    assert rename_lone_function(recursive, "factorial", 1, set()) == recursive.replace("fact", "factorial")
+    assert rename_lone_function(recursive, "factorial", 2, set()) is None  # not the same parameters
+    assert rename_lone_function(recursive, "factorial", 1, {"fact"}) is None  # the document's own helper
+    two = recursive + "\ndef other(n):\n    return n\n"
+    assert rename_lone_function(two, "factorial", 1, set()) is None  # which one was meant?
+    assert rename_lone_function("def factorial(n):\n    return 1\n", "factorial", 1, set()) is None
+    assert parameter_names('def f(a, b=1, *rest, key=None):\n    """Doc."""') == ["a", "b"]
+    assert defined_names("def f(): pass\nclass C: pass\nx = 1\n") == {"f", "C"}
 
 
 def test_only_errors_inside_the_edited_region_count() -> None:
