@@ -120,7 +120,7 @@ def resume_after_docstring(code: str, name: str) -> str | None:
 def _check_body(body: str) -> str:
     if not body.strip():
         raise InvalidAnswer("the answer has no code")
-    if body.strip() in ("pass", "..."):
+    if body.strip() in ("pass", "...", "return", "return None"):  # a bare return does nothing either
         raise InvalidAnswer("the answer is another placeholder")
     try:
         ast.parse("def _():\n" + textwrap.indent(body, "    "))

@@ -88,6 +88,7 @@ def test_the_body_is_read_from_the_shapes_the_model_answers_in(answer: str, body
     ("def g(x):\n    return x\n", "but not f"),
     ("def f(x):\n    '''only a docstring'''\n", "empty body"),
     ("def f(x):\n    pass\n", "placeholder"),
+    ("def f(x):\n    return\n", "placeholder"),  # cut off after its first word
     ("Here is how you would do it", "parses"),
 ])
 def test_unusable_answers_say_why(answer: str, reason: str) -> None:
