@@ -1,10 +1,11 @@
 """Implement from docstring: verified NL→code.
 
 A function whose body is empty, ``pass``, ``...`` or a TODO gets a body written from its
-signature and docstring (or the comment above it). Several candidates are decoded — greedy
-first, then sampled with fixed seeds; one that restates the function but stops before its body
-is resumed from its docstring — and the docstring's own examples (``>>>`` lines and
-written-out ``f(1) == 2`` lines) run against each in the sandbox. The winner passes the most
+signature and docstring (or the comment above it). Several candidates are decoded in two
+prompt shapes (restating the function, or continuing the user's stub) — greedy first, then
+sampled with fixed seeds; one that restates the function but stops before its body is resumed
+from its docstring — and the docstring's own examples (see :mod:`doctest_check`) run against
+each in the sandbox. The winner passes the most
 examples (all of them, ideally), ties broken by the model's mean log-probability. The result
 says what was verified ("3/3 examples pass"), and the log keeps every candidate's evidence.
 """
