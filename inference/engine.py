@@ -290,8 +290,8 @@ class OnnxEngine:
                 logits = logits.copy()
                 logits[self.tokenizer.ids_containing(excludes)] = -np.inf
             token = sampler(logits)
-            spelled = self.tokenizer.spelling(token)
             if respell:
+                spelled = self.tokenizer.spelling(token)
                 excludes = excludes if len(spelled) <= len(respell) else ()
                 respell = still_to_respell(respell, spelled)
             else:

@@ -74,8 +74,7 @@ def rename_lone_function(code: str, name: str, arity: int, taken: set[str]) -> s
     new = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name not in taken]
     if len(new) != 1 or any(isinstance(n, ast.ClassDef) for n in tree.body):
         return None
-    args = new[0].args
-    if len(args.posonlyargs) + len(args.args) != arity:
+    if len(_positional(new[0])) != arity:
         return None
     return re.sub(rf"\b{re.escape(new[0].name)}\b", name, code)
 
@@ -96,7 +95,11 @@ def parameter_names(stub: str) -> list[str] | None:
     except SyntaxError:
         return None
     function = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
-    return None if function is None else [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    return None if function is None else _positional(function)
+
+
+def _positional(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    return [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
 
 
 def resume_after_docstring(code: str, name: str) -> str | None:
