@@ -3,7 +3,7 @@
 Two kinds of examples are read from a docstring:
 
 - doctest examples (``>>> f(1)`` then the expected output), compared as doctest compares
-  them (ELLIPSIS and NORMALIZE_WHITESPACE on);
+  them (ELLIPSIS and NORMALIZE_WHITESPACE on, and ``0`` never read as ``False``);
 - written-out examples on one line, ``f(1, [2]) == 3`` / ``=> 3`` / ``➞ 3`` / ``-> 3`` /
   ``returns 3`` / ``should return 3``;
 - examples by parameter: ``For lst = [1, 2] the output should be 3`` on one line, and
@@ -11,7 +11,9 @@ Two kinds of examples are read from a docstring:
   ``Output: [2]``.
 
 Written-out and by-parameter examples are kept only when the arguments and the result are
-Python literals (and the names are the function's parameters), and are compared with ``==``.
+Python literals (and the names are the function's parameters), and are compared with ``==``,
+except that a bool never equals a number: ``0`` in a docstring is not ``False``, as doctest
+would say too.
 
     examples = extract_examples(docstring, "add")
     result = check_candidate(["import math", candidate_source], examples)
@@ -36,15 +38,44 @@ from dataclasses import dataclass
 from ghostwright.server.sandbox import Limits, run_python
 
 CHECK_LIMITS = Limits(timeout_s=4, cpu_s=3, memory_mb=512)
+PROBE_BUDGET_S = 1.0  # all probes together, after the examples (one probe: 0.25 s at most)
 _SEPARATOR = re.compile(r"\s*(==>|==|=>|➞|->|#\s*=>|#\s*returns?|returns?|should\s+return|=)\s*")
 _WORDS = {"true": "True", "false": "False", "none": "None"}
 
-_HARNESS = r'''
-import ast, doctest, json, sys
+_HARNESS = r"""
+import ast, doctest, io, json, re, signal, sys, time
 mark, globs = sys.argv[1], {"__name__": "__candidate__"}
 chunks, examples = json.load(open("chunks.json")), json.load(open("examples.json"))
+probes, probe_budget = json.load(open("probes.json"))
+out = sys.stdout
 def say(**kw):
-    print(mark + json.dumps(kw), flush=True)
+    out.write(mark + json.dumps(kw) + "\n")
+    out.flush()
+def same(want, got):  # == as doctest's text would see it: 0 is not False, [1] is not [True]
+    if isinstance(want, bool) != isinstance(got, bool):
+        return False
+    try:
+        if not bool(want == got):
+            return False
+    except Exception:
+        return False
+    if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)):
+        return all(same(w, g) for w, g in zip(want, got))
+    return True
+def canon(value, depth=0):  # a spelling of a value that is the same in every process
+    if depth > 4:
+        return "..."
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(canon(v, depth + 1) for v in value)) + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(canon(v, depth + 1) for v in value[:64])
+        return ("[%s]" if isinstance(value, list) else "(%s)") % inner
+    if isinstance(value, dict):
+        items = list(value.items())[:64]
+        return "{" + ", ".join(f"{canon(k, depth + 1)}: {canon(v, depth + 1)}" for k, v in items) + "}"
+    return re.sub(r" at 0x[0-9a-f]+", "", repr(value))[:300]
 for source, target in chunks:
     try:
         exec(compile(source, "candidate.py", "exec"), globs)
@@ -52,7 +83,8 @@ for source, target in chunks:
         if target:
             say(load_error=f"{type(exc).__name__}: {exc}")
             sys.exit(0)
-checker, flags = doctest.OutputChecker(), doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+checker = doctest.OutputChecker()
+flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.DONT_ACCEPT_TRUE_FOR_1
 class Recorder(doctest.DocTestRunner):
     def report_success(self, out, test, example, got):
         self.result = (True, got)
@@ -69,17 +101,38 @@ for i, (source, want, exact) in enumerate(examples):
         ok, got = runner.result
         if not ok:  # "21" for '21': the same value, spelled otherwise
             try:
-                ok = ast.literal_eval(want.strip()) == ast.literal_eval(got.strip())
+                ok = same(ast.literal_eval(want.strip()), ast.literal_eval(got.strip()))
             except Exception:
                 pass
         say(i=i, ok=ok, got=got)
         continue
     try:
         got = eval(source, globs)
-        say(i=i, ok=bool(got == eval(want, {})), got=repr(got))
+        say(i=i, ok=same(eval(want, {}), got), got=repr(got))
     except BaseException as exc:
         say(i=i, ok=False, got=f"{type(exc).__name__}: {exc}")
-'''
+class Overtime(BaseException):
+    pass
+def overtime(signum, frame):
+    raise Overtime()
+signal.signal(signal.SIGALRM, overtime)
+deadline = time.monotonic() + probe_budget
+for i, source in enumerate(probes):
+    if time.monotonic() > deadline:
+        break
+    sys.stdout = io.StringIO()  # what the candidate prints is not its answer
+    try:
+        signal.setitimer(signal.ITIMER_REAL, min(0.25, max(0.01, deadline - time.monotonic())))
+        result = "= " + canon(eval(source, globs))
+    except Overtime:
+        result = "! timeout"
+    except BaseException as exc:
+        result = "! " + type(exc).__name__
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        sys.stdout = out
+    say(p=i, out=result)
+"""
 
 
 @dataclass(frozen=True)
@@ -96,6 +149,7 @@ class CheckResult:
     total: int
     evidence: tuple[str, ...]  # one line per example: "ok    f(1) -> 2" / "FAIL  f(1): want 2, got 3"
     error: str | None = None  # the candidate did not load, or the sandbox stopped it
+    outputs: tuple[str | None, ...] = ()  # per probe: "= value" or "! Exception", None if not run
 
     @property
     def all_passed(self) -> bool:
@@ -255,17 +309,22 @@ def _written_out(line: str, name: str, number: int) -> Example | None:
 
 
 def check_candidate(chunks: list[str] | list[tuple[str, bool]], examples: list[Example],
-                    limits: Limits = CHECK_LIMITS) -> CheckResult:
+                    limits: Limits = CHECK_LIMITS, probes: list[str] | None = None) -> CheckResult:
     """Run ``examples`` against the module made of ``chunks`` (the last, or each marked True, is
-    the candidate: if it fails to load, nothing passes). Blocking: call it from a thread."""
-    if not examples:
+    the candidate: if it fails to load, nothing passes), then the ``probes`` (calls with no
+    expected output, see :mod:`probe_inputs`), whose outputs are only recorded. Blocking: call
+    it from a thread."""
+    probes = probes or []
+    if not examples and not probes:
         return CheckResult(0, 0, ())
     marked = [c if isinstance(c, tuple) else (c, i == len(chunks) - 1) for i, c in enumerate(chunks)]
     mark = f"@@{secrets.token_hex(8)}@@"
     payload = [[e.source, e.want, e.exact] for e in examples]
     result = run_python(_HARNESS, args=(mark,), limits=limits,
-                        files={"chunks.json": json.dumps(marked), "examples.json": json.dumps(payload)})
+                        files={"chunks.json": json.dumps(marked), "examples.json": json.dumps(payload),
+                               "probes.json": json.dumps([probes, PROBE_BUDGET_S])})
     verdicts: dict[int, tuple[bool, str]] = {}
+    outputs: list[str | None] = [None] * len(probes)
     for line in result.stdout.splitlines():
         if not line.startswith(mark):
             continue
@@ -275,7 +334,10 @@ def check_candidate(chunks: list[str] | list[tuple[str, bool]], examples: list[E
             continue
         if "load_error" in record:
             return CheckResult(0, len(examples), (), f"the candidate does not load: {record['load_error']}")
-        verdicts[int(record["i"])] = (bool(record["ok"]), str(record["got"]))
+        if "p" in record and 0 <= int(record["p"]) < len(probes):
+            outputs[int(record["p"])] = str(record["out"])
+        elif "i" in record:
+            verdicts[int(record["i"])] = (bool(record["ok"]), str(record["got"]))
     evidence = []
     for i, example in enumerate(examples):
         ok, got = verdicts.get(i, (False, "not run"))
@@ -286,4 +348,4 @@ def check_candidate(chunks: list[str] | list[tuple[str, bool]], examples: list[E
     if result.limit or (not result.ok and len(verdicts) < len(examples)):
         error = f"stopped by the sandbox ({result.limit or 'exit ' + str(result.returncode)})"
     passed = sum(ok for ok, _ in verdicts.values())
-    return CheckResult(passed, len(examples), tuple(evidence), error)
+    return CheckResult(passed, len(examples), tuple(evidence), error, tuple(outputs))

@@ -86,3 +86,27 @@ def test_the_canonical_solution_passes_examples_read_by_parameter() -> None:
     assert len(examples) == 2
     assert check_candidate([good], examples).all_passed
     assert check_candidate([bad], examples).passed == 0
+
+
+def test_a_bool_is_not_the_number_a_docstring_shows() -> None:
+    doc = """Count the sentences that start with "I".
+
+    >>> f("Hello world")
+    0
+
+    f("I am. I x") == 2
+    """
+    examples = extract_examples(doc, "f", ["s"])
+    by_parity = "def f(s):\n    return len(s) % 2 == 0\n"  # False == 0 and True == 1, but not what was asked
+    counting = "def f(s):\n    return sum(p.strip().startswith('I') for p in s.split('.'))\n"
+    assert check_candidate([by_parity], examples).passed == 0
+    assert check_candidate([counting], examples).all_passed
+
+
+def test_probe_outputs_are_recorded_and_a_looping_probe_is_cut_off() -> None:
+    examples = extract_examples(">>> f([1, 2])\n3\n", "f", ["xs"])
+    source = ("def f(xs):\n    while not xs:\n        pass\n    if xs != [1, 2]:\n        print('noise')\n"
+              "    return sum(xs)\n")
+    result = check_candidate([source], examples, probes=["f([])", "f([5])", "f(7)", "f({3, 1, 2})"])
+    assert result.all_passed
+    assert result.outputs == ("! timeout", "= 5", "! TypeError", "= 6")
