@@ -5,9 +5,11 @@ signature and docstring (or the comment above it). Several candidates are decode
 prompt shapes (restating the function, or continuing the user's stub) — greedy first, then
 sampled with fixed seeds; one that restates the function but stops before its body is resumed
 from its docstring — and the docstring's own examples (see :mod:`doctest_check`) run against
-each in the sandbox. The winner passes the most
-examples (all of them, ideally), ties broken by the model's mean log-probability. The result
-says what was verified ("3/3 examples pass"), and the log keeps every candidate's evidence.
+each in the sandbox, then probe inputs near them (see :mod:`candidate_choice`). The winner
+passes the most examples (all of them, ideally; one that special-cases them passes none), ties
+broken by how much the other decodes agree with it on the probes, then by the model's mean
+log-probability. The result says what was verified ("3/3 examples pass"), and the log keeps
+every candidate's evidence.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ghostwright.server.actions.base import (
     InvalidAnswer,
     Offer,
 )
+from ghostwright.server.actions.candidate_choice import Voter, special_cases_examples, support
 from ghostwright.server.actions.code_blocks import extract_code
 from ghostwright.server.actions.edits import Replacement
 from ghostwright.server.actions.python_code import (
@@ -42,13 +45,14 @@ from ghostwright.server.actions.python_code import (
 from ghostwright.server.actions.targets import FunctionTarget, function_at, module_imports, top_level_definitions
 from ghostwright.server.context.document import Document
 from ghostwright.server.doctest_check import CheckResult, check_candidate, extract_examples
+from ghostwright.server.probe_inputs import probe_calls
 
 log = logging.getLogger(__name__)
 
 ID = "implement"
 KIND = "refactor.rewrite"
 MAX_TOKENS = 384  # the answer restates the docstring first: HumanEval's longest need ~300 tokens
-DEFAULT_SAMPLES = 10  # candidates at most: 2 greedy + 8 sampled (fewer when one passes every example)
+DEFAULT_SAMPLES = 16  # candidates at most: 2 greedy + 14 sampled (fewer when one passes every example)
 REPEATS = 4  # a non-trivial line written this often: the answer is looping, stop it
 SHORT_RUN = 6  # the same (short) line this many times in a row: looping too
 PHRASE_MIN_CHARS = 48  # a piece repeated at the end of the text over this many characters: looping
@@ -57,6 +61,10 @@ MAX_SAMPLES = 16
 TEMPERATURE = 0.5  # HumanEval 0-40, 8 candidates: 0.3 → 8 pass, 0.5 → 11, 0.8 → 9
 MAX_TEMPERATURE = 0.9
 REPEAT_WARMING = 0.1
+# Decodes after the first verified candidate, for other verified ones and votes to choose by
+# agreement. 0 by default: on the 29 HumanEval tasks with a verified candidate, 4 more decodes
+# found no second verified answer that was better, lost one coin flip (16/29 vs 17/29) and cost 3 min.
+CONFIRM = 0
 CONTEXT_CHARS = 1500  # neighbouring definitions shown to the model, nearest first
 SEED_BASE = 1000
 RESTATE, CONTINUE = "restate", "continue"  # the answer restates the function / continues the user's stub
@@ -70,10 +78,25 @@ class Candidate:
     replacements: list[Replacement]
     mean_logprob: float
     check: CheckResult | None = None
+    special_cased: bool = False  # it answers the examples by rote (see candidate_choice)
+    votes: int = 1  # decodes that gave this very candidate
+    support: float = 0.0  # how much the other decodes behave like it on the probe inputs
 
-    def rank(self) -> tuple[bool, int, float]:
-        passed = self.check.passed if self.check else 0
-        return (bool(self.check and self.check.all_passed), passed, self.mean_logprob)
+    @property
+    def verified(self) -> bool:
+        return bool(self.check and self.check.all_passed and not self.special_cased)
+
+    @property
+    def passed(self) -> int:
+        return -1 if self.special_cased else (self.check.passed if self.check else 0)
+
+    def voter(self) -> Voter:
+        total = self.check.total if self.check else 0
+        weight = 0.0 if self.special_cased or not total else self.passed / total
+        return Voter(self.check.outputs if self.check else (), weight, self.votes)
+
+    def rank(self) -> tuple[bool, int, float, int, float]:
+        return (self.verified, self.passed, self.support, self.votes, self.mean_logprob)
 
 
 def offers(doc: Document, start: int, end: int) -> list[Offer]:
@@ -254,16 +277,24 @@ def check_chunks(ctx: ActionContext, target: FunctionTarget, replacements: list[
 async def run(ctx: ActionContext) -> ActionResult:
     target = find_target(ctx)
     messages, prefill, stop = prompt(ctx, target)
-    examples = (extract_examples(target.docstring, target.name, parameter_names(_stub_text(ctx.text, target)))
+    parameters = parameter_names(_stub_text(ctx.text, target))
+    examples = (extract_examples(target.docstring, target.name, parameters)
                 if target.docstring and not target.in_class else [])
+    probes = probe_calls(examples, target.name)
     samples = ctx.data.get("samples", DEFAULT_SAMPLES)
     if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
         raise ActionError(f"samples must be 1..{MAX_SAMPLES}, got {samples!r}")
+    confirm = ctx.data.get("confirm", CONFIRM)
+    if not isinstance(confirm, int) or isinstance(confirm, bool) or not 0 <= confirm < MAX_SAMPLES:
+        raise ActionError(f"confirm must be 0..{MAX_SAMPLES - 1}, got {confirm!r}")
     candidates: list[Candidate] = []
     evidence: list[str] = []
     invalid: list[str] = []
     decoded = repeats = 0
+    first_verified: int | None = None
     for index in range(samples):
+        if first_verified is not None and index > first_verified + confirm:
+            break
         decoded = index + 1
         shape, temperature = plan(index, repeats)
         label = f"candidate {index + 1}/{samples} ({shape})" + (f", {len(examples)} examples" if examples else "")
@@ -279,34 +310,49 @@ async def run(ctx: ActionContext) -> ActionResult:
             invalid.append(f"candidate {index + 1}: {'; '.join(problems)}")
             evidence.append(f"candidate {index + 1} ({shape}, t={temperature}): does not parse: {'; '.join(problems)}")
             continue
-        if any(c.replacements == replacements for c in candidates):
+        same = next((c for c in candidates if c.replacements == replacements), None)
+        if same is not None:
             repeats += 1
-            evidence.append(f"candidate {index + 1} ({shape}, t={temperature}): same as an earlier one")
+            same.votes += 1
+            evidence.append(f"candidate {index + 1} ({shape}, t={temperature}): same as candidate {same.index}")
             continue
         candidate = Candidate(index + 1, temperature, replacements, mean_logprob)
         if examples:
             ctx.progress.report(f"{label}: running the examples in the sandbox")
-            candidate.check = await asyncio.to_thread(check_candidate, check_chunks(ctx, target, replacements),
-                                                      examples)
+            chunks = check_chunks(ctx, target, replacements)
+            candidate.check = await asyncio.to_thread(check_candidate, chunks, examples, probes=probes)
+            candidate.special_cased = special_cases_examples(chunks[-1][0], parameters or [], examples, target.name)
             ctx.check_cancelled()
         candidates.append(candidate)
         verdict = candidate.check.summary() if candidate.check else "no examples to run"
         if candidate.check and candidate.check.error:
             verdict += f" ({candidate.check.error})"
+        if candidate.special_cased:
+            verdict += "; it special-cases the examples, so it counts as passing none"
         how = f"{shape}, t={temperature}" + (", resumed after its docstring" if resumed else "")
         evidence.append(f"candidate {index + 1} ({how}, mean logprob {mean_logprob:.3f}): {verdict}")
         evidence += [f"    {line}" for line in (candidate.check.evidence if candidate.check else ())]
-        if not examples or candidate.check.all_passed:
-            break  # nothing to verify (greedy is the likeliest), or verified: no need to sample more
+        if not examples:
+            break  # nothing to verify: greedy is the likeliest
+        if candidate.verified and first_verified is None:
+            first_verified = index
     if not candidates:
         raise ActionError(f"no valid implementation of {target.name} in {samples} candidates"
                           f" ({invalid[-1] if invalid else 'no answer'})")
+    for candidate, score in zip(candidates, support([c.voter() for c in candidates]), strict=True):
+        candidate.support = score
     best = max(candidates, key=Candidate.rank)
+    if probes and len(candidates) > 1:
+        evidence.append(f"{len(probes)} probe inputs, e.g. {probes[0]}; support: "
+                        + ", ".join(f"candidate {c.index} {c.support:.2f} ({c.votes} vote{'s' if c.votes > 1 else ''})"
+                                    for c in candidates))
     tried = decoded  # duplicates and unusable answers included
     if best.check is None:
         what = "not verified: the docstring has no examples" if not examples else "not verified"
     else:
-        what = best.check.summary() + ("" if best.check.all_passed else " (best of the candidates)")
+        what = best.check.summary() + ("" if best.verified else " (best of the candidates)")
+        if best.verified and len([c for c in candidates if c.verified]) > 1:
+            what += f", chosen by agreement on {len(probes)} probe inputs"
     message = f"Implemented {target.name}: {what}; candidate {best.index} of {tried} tried"
     log.info("implement %s: %s\n%s", target.name, message, "\n".join(evidence))
     return ActionResult(best.replacements, message, evidence=evidence)
