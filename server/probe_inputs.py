@@ -28,7 +28,7 @@ MAX_INT = 10**6
 
 def probe_calls(examples: Sequence[Example], name: str, limit: int = MAX_PROBES) -> list[str]:
     """Up to ``limit`` call expressions (``name(...)``, no newline), deterministic, none an example's."""
-    calls = [c for c in (_literal_call(e.source, name) for e in examples) if c is not None]
+    calls = [c for c in (literal_call(e.source, name) for e in examples) if c is not None]
     seen = {_spell(name, args, kwargs) for args, kwargs in calls}
     rounds: list[list[str]] = []
     for args, kwargs in calls:
@@ -43,8 +43,10 @@ def probe_calls(examples: Sequence[Example], name: str, limit: int = MAX_PROBES)
     return found
 
 
-def _literal_call(source: str, name: str) -> tuple[list[Any], dict[str, Any]] | None:
-    """The literal arguments of ``name(...)`` in an example (``f(1)`` or ``f(1) == 2``), else None."""
+def literal_call(source: str, name: str) -> tuple[list[Any], dict[str, Any]] | None:
+    """The literal arguments of ``name(...)`` in an example (``f(1)`` or ``f(1) == 2``), else None.
+
+    Shared with :mod:`candidate_choice`, which binds them to the parameters."""
     try:
         node = ast.parse(source.strip(), mode="eval").body
     except SyntaxError:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ghostwright.server.doctest_check import Example
+from ghostwright.server.probe_inputs import literal_call
 
 TRIVIAL = (-1, 0, 1, 2, True, False, "", (), [], {}, None)  # values a base case compares with legitimately
 
@@ -86,19 +87,11 @@ def _compared_values(source: str, parameters: set[str]) -> dict[str, list[Any]]:
 
 def _bound_arguments(source: str, name: str, parameters: Sequence[str]) -> dict[str, Any]:
     """``{parameter: value}`` for an example ``name(...)`` with literal arguments, else {}."""
-    try:
-        node = ast.parse(source.strip(), mode="eval").body
-        if isinstance(node, ast.Compare):
-            node = node.left
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name):
-            return {}
-        if len(node.args) > len(parameters):
-            return {}
-        bound = {p: ast.literal_eval(a) for p, a in zip(parameters, node.args, strict=False)}
-        bound.update({k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg in parameters})
-        return bound
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    call = literal_call(source, name)
+    if call is None or len(call[0]) > len(parameters):
         return {}
+    args, kwargs = call
+    return {**dict(zip(parameters, args, strict=False)), **{k: v for k, v in kwargs.items() if k in parameters}}
 
 
 def _equal(a: Any, b: Any) -> bool:
