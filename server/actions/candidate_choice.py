@@ -1,4 +1,4 @@
-"""Which of several verified candidates to keep: agreement on probe inputs, and no special cases.
+"""Which of several candidates to keep: agreement on probe inputs, and no special cases.
 
 Two ways a candidate can pass a docstring's examples without doing the job:
 
@@ -68,7 +68,7 @@ def special_cases_examples(function_source: str, parameters: Sequence[str], exam
 
 
 def _compared_values(source: str, parameters: set[str]) -> dict[str, list[Any]]:
-    """``{parameter: [literals it is compared with by == or in]}`` anywhere in the code."""
+    """``{parameter: [literals it is compared with by ==]}`` anywhere in the code."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
