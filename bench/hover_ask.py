@@ -29,16 +29,17 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import save, table
 
-from ghostwright.server.citations import find_citations
+from ghostwright.server.ask.citations import find_citations
 
 REPO = Path(__file__).resolve().parent.parent
 HOVERS = [  # (file, pattern whose group 1 is the hovered name): definitions here, and uses of other files' code
-    ("completion_service.py", r"async def (suggest)\("), ("typed_ahead.py", r"class (TypedAheadCache)"),
-    ("completion_service.py", r"text = (clean_completion)\("), ("app.py", r"= (TypedAheadCache)\("),
+    ("completion/service.py", r"async def (suggest)\("), ("completion/typed_ahead.py", r"class (TypedAheadCache)"),
+    ("completion/service.py", r"text = (clean_completion)\("), ("app.py", r"= (TypedAheadCache)\("),
     ("features/commands.py", r"return (summarize)\("), ("features/lifecycle.py", r"= (parse_settings)\("),
 ]
 CONTENDERS = [  # hovered while an inline completion is asked for: does the explanation delay typing?
-    ("telemetry.py", r"def (record)\("), ("engine_holder.py", r"def (_load)\("), ("typed_ahead.py", r"def (lookup)\("),
+    ("telemetry.py", r"def (record)\("), ("engine_holder.py", r"def (_load)\("),
+    ("completion/typed_ahead.py", r"def (lookup)\("),
 ]
 QUESTIONS = [
     "How are settings parsed and validated?",

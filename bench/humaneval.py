@@ -75,7 +75,7 @@ def program(task: dict, code: str) -> str:
 
 
 def passes(task: dict, code: str) -> bool:
-    from ghostwright.server.sandbox import Limits, run_python
+    from ghostwright.server.verify.sandbox import Limits, run_python
 
     result = run_python(program(task, code), limits=Limits(timeout_s=10, cpu_s=10))
     return result.ok

@@ -93,7 +93,7 @@ def edited_text(edit: types.WorkspaceEdit | None, uri: str, text: str) -> str:
 
 
 def hidden_tests_pass(task: dict[str, Any], text: str) -> tuple[bool, str]:
-    from ghostwright.server.sandbox import Limits, run_python
+    from ghostwright.server.verify.sandbox import Limits, run_python
 
     program = f"{text}\n\n{task['test']}\n\ncheck({task['entry_point']})\n"
     result = run_python(program, limits=Limits(timeout_s=10, cpu_s=10))

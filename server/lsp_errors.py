@@ -2,11 +2,13 @@
 
 Handlers raise :class:`ghostwright.errors.GhostwrightError` subclasses; ``lsp_boundary``
 turns them into JSON-RPC errors with the message intact, so an editor shows
-"line 57 is past the end of the document (40 lines)", not a traceback.
+"line 57 is past the end of the document (40 lines)", not a traceback. ``follow_cancellation``
+ties a handler to its request so that ``$/cancelRequest`` reaches the work it started.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -43,3 +45,17 @@ def lsp_boundary(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitabl
             raise to_lsp_error(exc) from exc
 
     return wrapped
+
+
+def follow_cancellation(protocol: Any, msg_id: Any) -> None:
+    """Cancel this handler's task when the client cancels its request.
+
+    pygls 2 runs executeCommand handlers behind a generator under an id of their own, so
+    ``$/cancelRequest`` cancels only the outer request's future and the handler would
+    decode on; tying the running task to that future makes the cancel reach the engine.
+    """
+    outer = getattr(protocol, "_request_futures", {}).get(msg_id)
+    task, loop = asyncio.current_task(), asyncio.get_running_loop()
+    if outer is None or task is None:
+        return
+    outer.add_done_callback(lambda done: loop.call_soon_threadsafe(task.cancel) if done.cancelled() else None)

@@ -1,7 +1,7 @@
 """A local JSONL trace of chat prompts and raw answers, for checking what reached the model.
 
 Set ``GHOSTWRIGHT_TRACE_PROMPTS=/some/file.jsonl`` (as for completions, see
-``completion_service.py``) and every hover and ask appends one line: the feature, the
+``completion/service.py``) and every hover and ask appends one line: the feature, the
 messages as sent (after redaction and AGENTS.md), the raw answer and the latency. Off by
 default; nothing ever leaves the machine.
 """

@@ -2,12 +2,14 @@
 
 SmolLM2-135M, asked to explain or answer, often says one thing and then says it again,
 word for word or nearly, until the token limit. Hover and Ask stop decoding there and
-keep what came before.
+keep what came before. Code loops differently (the same line again and again), and actions
+that write code stop there too (``code_is_looping``).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 
@@ -38,3 +40,30 @@ def cut_repetition(text: str, min_chars: int = 10, ngram: int = 8) -> str | None
             return text[: boundary + 1].rstrip() if boundary >= 0 else ""
         runs.add(run)
     return None
+
+
+CODE_REPEATS = 4  # a non-trivial line written this often: the code is looping
+CODE_SHORT_RUN = 6  # the same (short) line this many times in a row: looping too
+PHRASE_MIN_CHARS = 48  # a piece repeated at the end of the text over this many characters: looping
+
+
+def code_is_looping(text: str) -> bool:
+    """True when code being written loops: a line written again and again, the same short lines
+    in a row, or a short piece repeating at the end of a line. Decoding more would only add more."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    counts = Counter(line for line in lines if len(line) > 6)
+    if counts and counts.most_common(1)[0][1] >= CODE_REPEATS:
+        return True
+    if len(lines) >= CODE_SHORT_RUN and len(set(lines[-CODE_SHORT_RUN:])) == 1:
+        return True
+    return repeats_at_end(text)
+
+
+def repeats_at_end(text: str) -> bool:
+    """The text ends in one piece of 2-12 characters (not all one character) written over and over."""
+    for size in range(2, 13):
+        piece = text[-size:]
+        times = max(PHRASE_MIN_CHARS // size, 4)
+        if len(set(piece)) > 1 and len(text) >= size * times and text.endswith(piece * times):
+            return True
+    return False

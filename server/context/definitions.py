@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from tree_sitter import Node, Tree
 
-from .languages import LanguageSpec
-from .symbols import (
+from ghostwright.server.context.languages import LanguageSpec
+from ghostwright.server.context.symbols import (
     docstring_node,
     first_of,
     header_end,

@@ -20,9 +20,8 @@ from urllib.request import url2pathname
 from tree_sitter import Tree
 
 from ghostwright.errors import RequestError
-
-from .languages import LanguageSpec, new_parser, spec_for
-from .positions import LineIndex, utf8_len
+from ghostwright.server.context.languages import LanguageSpec, new_parser, spec_for
+from ghostwright.server.context.positions import LineIndex, utf8_len
 
 DEFAULT_MAX_PARSE_BYTES = 1_000_000
 

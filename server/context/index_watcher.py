@@ -16,8 +16,8 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .workspace_files import SKIP_DIRS
-from .workspace_index import WorkspaceIndex
+from ghostwright.server.context.workspace_files import SKIP_DIRS
+from ghostwright.server.context.workspace_index import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from .document import Document
-from .symbols import header_end, header_span, unwrap
+from ghostwright.server.context.document import Document
+from ghostwright.server.context.symbols import header_end, header_span, unwrap
 
 MAX_IMPORT_GAP = 200  # top-level nodes after the last import before we stop looking
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

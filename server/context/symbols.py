@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from .languages import LanguageSpec
+from ghostwright.server.context.languages import LanguageSpec
 
 
 def unwrap(node: Node, spec: LanguageSpec) -> Node:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pathspec
 
-from .languages import known_extensions
-from .secrets import is_secret_file
+from ghostwright.server.context.languages import known_extensions
+from ghostwright.server.context.secrets import is_secret_file
 
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 # Generated, vendored and tool directories: never indexed, whatever .gitignore says.

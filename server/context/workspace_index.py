@@ -18,9 +18,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .definitions import Definition, extract_definitions
-from .languages import new_parser, spec_for
-from .workspace_files import DEFAULT_MAX_FILE_BYTES, IgnoreRules, indexable, iter_files
+from ghostwright.server.context.definitions import Definition, extract_definitions
+from ghostwright.server.context.languages import new_parser, spec_for
+from ghostwright.server.context.workspace_files import DEFAULT_MAX_FILE_BYTES, IgnoreRules, indexable, iter_files
 
 log = logging.getLogger(__name__)
 

@@ -13,27 +13,12 @@ line of a workspace file (1-based).
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from ghostwright.server.ask_service import AskService, parse_arguments
-from ghostwright.server.lsp_errors import lsp_boundary
+from ghostwright.server.ask.service import AskService, parse_arguments
+from ghostwright.server.lsp_errors import follow_cancellation, lsp_boundary
 
 ASK_COMMAND = "ghostwright.ask"
-
-
-def follow_cancellation(protocol: Any, msg_id: Any) -> None:
-    """Cancel this handler's task when the client cancels its request.
-
-    pygls 2 runs executeCommand handlers behind a generator under an id of their own, so
-    ``$/cancelRequest`` cancels only the outer request's future and the handler would
-    decode on; tying the running task to that future makes the cancel reach the engine.
-    """
-    outer = getattr(protocol, "_request_futures", {}).get(msg_id)
-    task, loop = asyncio.current_task(), asyncio.get_running_loop()
-    if outer is None or task is None:
-        return
-    outer.add_done_callback(lambda done: loop.call_soon_threadsafe(task.cancel) if done.cancelled() else None)
 
 
 def register(server) -> None:

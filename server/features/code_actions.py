@@ -22,8 +22,7 @@ from ghostwright.server.actions import annotations, docstring, fix_diagnostic, i
 from ghostwright.server.actions.base import ActionCancelled, ActionContext, ActionError, ActionResult
 from ghostwright.server.actions.edits import Replacement, minimal, text_edit
 from ghostwright.server.context.document import Document
-from ghostwright.server.features.ask import follow_cancellation
-from ghostwright.server.lsp_errors import lsp_boundary
+from ghostwright.server.lsp_errors import follow_cancellation, lsp_boundary
 from ghostwright.server.work_progress import WorkProgress
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 cursor, and a short plain-language explanation written by the model.
 
 The explanation runs at background priority within a time budget (see
-``hover_service.py``): typing is never delayed, and a slow model yields the signature
+``hover/service.py``): typing is never delayed, and a slow model yields the signature
 with what it has so far instead of a hover that hangs. AGENTS.md instructions that
 apply to the document go into the prompt.
 """
@@ -15,8 +15,8 @@ from lsprotocol import types
 
 from ghostwright.server.agents_md import instructions_for, workspace_roots
 from ghostwright.server.context.secrets import is_secret_file
-from ghostwright.server.hover_service import INSTRUCTION_CHARS, Explanation, HoverService
-from ghostwright.server.hover_target import HoverTarget, find_target
+from ghostwright.server.hover.service import INSTRUCTION_CHARS, Explanation, HoverService
+from ghostwright.server.hover.target import HoverTarget, find_target
 from ghostwright.server.lsp_errors import lsp_boundary
 
 

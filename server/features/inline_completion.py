@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from ghostwright.server.completion_service import CompletionService
+from ghostwright.server.completion.service import CompletionService
 from ghostwright.server.lsp_errors import lsp_boundary
 
 ACCEPT_COMMAND = "ghostwright.accept"

@@ -17,7 +17,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from e2e.lsp_client import end_of, inline, open_doc, start_server, stop_server
-from ghostwright.server.citations import find_citations
+from ghostwright.server.ask.citations import find_citations
 
 pytestmark = [pytest.mark.default_model]
 

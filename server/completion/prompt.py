@@ -1,0 +1,149 @@
+"""Assemble the completion prompt: ranked context pieces under a token budget, then the prefix.
+
+The prompt reads like the file being written, because the default model has no FIM
+tokens and, shown code that looks finished, closes a Markdown fence or starts explaining:
+
+    # Path: app/main.py                          header        (stable)
+    import os                                    imports       (stable)
+    # Compare this snippet from pkg/util.py:     definitions   (changes when the lines
+    # def helper(x: int) -> str:                                around the cursor do)
+    # Compare this snippet from app/db.py:       recent edits  (changes on edits elsewhere)
+    class Service:                               enclosing signatures
+        def run(self):
+            <prefix window ... cursor>           prefix window (always; trimmed from the top)
+
+Stable pieces come first and each piece's inclusion depends only on the pieces before
+it, so typing on the cursor line leaves everything before the prefix window unchanged and
+the engine's prefix KV cache survives the keystroke. Context pieces share a fixed part of
+the budget (``CONTEXT_SHARE``), independent of how long the prefix is. With FIM token ids
+the segments are ``[prefix_id, context + prefix, suffix_id, suffix, middle_id]``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+
+from ghostwright.inference.api import Prompt, Segment
+from ghostwright.server.completion.recent_edits import RecentEdits
+from ghostwright.server.completion.render import SymbolIndex, definition_pieces, display_path, recent_pieces
+from ghostwright.server.completion.trigger import completion_mode, should_trigger, stop_strings
+from ghostwright.server.completion.windows import prefix_window, suffix_window
+from ghostwright.server.context.document import Document
+from ghostwright.server.context.secrets import ensure_not_secret, redact
+from ghostwright.server.context.slicing import Slice, enclosing_slices, import_slices
+
+__all__ = ["CompletionPrompt", "PieceInfo", "build_completion_prompt", "should_trigger"]
+
+CONTEXT_SHARE = 0.30  # of budget_tokens, for header, imports, definitions, edits, signatures
+SUFFIX_SHARE = 0.15  # of budget_tokens, for the suffix (sent with FIM, else only kept)
+
+
+@dataclass(frozen=True)
+class PieceInfo:
+    kind: str  # header | imports | definition | recent | enclosing | prefix | suffix
+    tokens: int
+    detail: str = ""  # a path or a name, for logs
+
+
+@dataclass(frozen=True)
+class CompletionPrompt:
+    prompt: Prompt
+    prefix: str  # the prefix window as sent (redacted): the text the completion continues
+    suffix: str  # the suffix window (redacted): sent with FIM, used by the post-processor
+    mode: str  # "single" | "multi"
+    stop: list[str]
+    pieces: list[PieceInfo]
+
+
+def build_completion_prompt(
+    doc: Document,
+    offset: int,
+    *,
+    index: SymbolIndex | None,
+    recent_edits: RecentEdits | None,
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+    fim_tokens: tuple[int, int, int] | None = None,
+    time_budget_s: float = 0.05,
+) -> CompletionPrompt:
+    """The prompt for a completion at str index ``offset`` of ``doc``, within ``budget_tokens``."""
+    ensure_not_secret(doc.path)
+    piece_s = time_budget_s / 6  # six slices, each with its own deadline
+
+    def deadline() -> float:
+        return time.monotonic() + piece_s
+
+    suffix_budget = int(budget_tokens * SUFFIX_SHARE)
+    context_budget = int(budget_tokens * CONTEXT_SHARE)
+    prefix_budget = budget_tokens - context_budget - (suffix_budget if fim_tokens else 0)
+    window = prefix_window(doc, offset, max_tokens=prefix_budget, count_tokens=count_tokens,
+                           deadline=deadline())
+    after = suffix_window(doc, offset, max_tokens=suffix_budget, count_tokens=count_tokens,
+                          deadline=deadline())
+    pieces = _Pieces(count_tokens, context_budget)
+    comment = doc.spec.comment if doc.spec else None
+    if comment is not None:
+        here = display_path(doc.path or doc.uri, index)
+        pieces.take("header", f"{comment} Path: {here}\n", here)
+        imports = [s for s in import_slices(doc, before_line=window.start_line, deadline=deadline())
+                   if s.end_line < window.start_line]
+        if imports:
+            pieces.take("imports", _join_lines(imports) + "\n")
+        for path, text in definition_pieces(doc, offset, index, here, comment, deadline()):
+            pieces.take("definition", text, path)
+        recent = recent_pieces(doc, window.start_line, after.end_line, recent_edits, index, comment)
+        for path, text in recent:
+            pieces.take("recent", text, path)
+        for piece in enclosing_slices(doc, offset, deadline=deadline()):
+            if piece.end_line < window.start_line:
+                pieces.take("enclosing", piece.text, f"lines {piece.start_line}-{piece.end_line}")
+    context = "".join(pieces.texts)
+    suffix = redact(after.text)
+    suffix_cost = count_tokens(suffix) if fim_tokens else 0
+    prefix = _trim_top(redact(window.text), budget_tokens - pieces.used - suffix_cost,
+                       count_tokens)
+    infos = [*pieces.infos, PieceInfo("prefix", count_tokens(prefix))]
+    segments: tuple[Segment, ...] = (context + prefix,)
+    if fim_tokens is not None:
+        infos.append(PieceInfo("suffix", suffix_cost))
+        segments = (fim_tokens[0], context + prefix, fim_tokens[1], suffix, fim_tokens[2])
+    mode = completion_mode(doc, offset)
+    return CompletionPrompt(Prompt(segments), prefix, suffix, mode,
+                            stop_strings(doc.spec, mode), infos)
+
+
+class _Pieces:
+    """Greedy packing in priority order: a piece that does not fit is skipped, not cut."""
+
+    def __init__(self, count_tokens: Callable[[str], int], budget: int) -> None:
+        self.count, self.left, self.used = count_tokens, budget, 0
+        self.texts: list[str] = []
+        self.infos: list[PieceInfo] = []
+
+    def take(self, kind: str, text: str, detail: str = "") -> None:
+        text = redact(text)
+        cost = self.count(text)
+        if cost <= self.left:
+            self.left, self.used = self.left - cost, self.used + cost
+            self.texts.append(text)
+            self.infos.append(PieceInfo(kind, cost, detail))
+
+
+def _join_lines(slices: list[Slice]) -> str:
+    """Slices in file order; a gap of lines between two becomes one blank line."""
+    parts = [slices[0].text]
+    for previous, current in pairwise(slices):
+        parts.append(("\n" if current.start_line > previous.end_line + 1 else "") + current.text)
+    return "".join(parts)
+
+
+def _trim_top(prefix: str, budget: int, count_tokens: Callable[[str], int]) -> str:
+    """Drop whole lines from the top until ``prefix`` fits; cut the last line only if alone."""
+    while count_tokens(prefix) > budget and "\n" in prefix:
+        prefix = prefix.split("\n", 1)[1]
+    while count_tokens(prefix) > budget and prefix:
+        prefix = prefix[max(1, len(prefix) // 8) :]
+    return prefix

@@ -1,0 +1,188 @@
+"""Prompt assembly: cache stability, budgets, cross-file context, recent edits, secrets."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from ghostwright.errors import RequestError
+from ghostwright.server.completion.prompt import CompletionPrompt, build_completion_prompt
+from ghostwright.server.completion.recent_edits import RecentEdits
+from ghostwright.server.context.document import Document
+from ghostwright.server.context.languages import spec_for
+from ghostwright.server.context.workspace_index import WorkspaceIndex
+
+GOLDEN = Path(__file__).parent / "golden"
+CURSOR = "<|cursor|>"
+SOURCES = sorted(p for p in GOLDEN.iterdir()
+                 if p.is_file() and not p.name.endswith(".expected.txt") and p.suffix != ".toml")
+
+
+def count_tokens(text: str) -> int:
+    return len(text.encode()) // 4 + 1
+
+
+def doc_at(marked: str, name: str, root: str = "/w") -> tuple[Document, int]:
+    spec = spec_for(None, name)
+    uri = Path(root, name).as_uri()
+    doc = Document(uri, spec.name if spec else "plaintext", marked.replace(CURSOR, ""), 1)
+    return doc, marked.index(CURSOR)
+
+
+def build(doc: Document, offset: int, budget: int = 200, **kwargs: object) -> CompletionPrompt:
+    # A generous time budget: wall-clock limits are tested on their own below, and a loaded
+    # CI machine must not change which pieces fit.
+    options: dict[str, object] = {"index": None, "recent_edits": None, "time_budget_s": 10.0}
+    options.update(kwargs)
+    return build_completion_prompt(doc, offset, count_tokens=count_tokens, budget_tokens=budget,
+                                   **options)  # type: ignore[arg-type]
+
+
+def text_of(built: CompletionPrompt) -> str:
+    return "".join(s for s in built.prompt.segments if isinstance(s, str))
+
+
+def before_prefix(built: CompletionPrompt) -> str:
+    first = next(s for s in built.prompt.segments if isinstance(s, str))
+    return first[: len(first) - len(built.prefix)]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+@pytest.mark.parametrize("budget", [60, 150, 400])
+def test_typing_on_the_cursor_line_keeps_the_text_before_the_prefix(
+    source: Path, budget: int
+) -> None:
+    marked = source.read_text()
+    fim = (1, 2, 3) if budget == 150 else None
+    base = build(*doc_at(marked, source.name), budget=budget, fim_tokens=fim)
+    for typed in ("a", "ab", "ab(", "ab(c, 1", "ab(c, 1) + dd"):
+        doc, offset = doc_at(marked.replace(CURSOR, typed + CURSOR), source.name)
+        built = build(doc, offset, budget=budget, fim_tokens=fim)
+        assert before_prefix(built) == before_prefix(base), typed
+        assert built.prefix == base.prefix + typed
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+@pytest.mark.parametrize("budget", [20, 50, 100, 300, 1000])
+def test_prompt_fits_the_budget(source: Path, budget: int) -> None:
+    for fim in (None, (1, 2, 3)):
+        built = build(*doc_at(source.read_text(), source.name), budget=budget, fim_tokens=fim)
+        assert sum(p.tokens for p in built.pieces) <= budget
+        assert count_tokens(text_of(built)) <= budget + len(built.pieces)
+        assert built.prefix and text_of(built).startswith(before_prefix(built))
+
+
+def test_fim_segments() -> None:
+    doc, offset = doc_at("def f():\n    return <|cursor|>\n\nprint(f())\n", "a.py")
+    built = build(doc, offset, fim_tokens=(7, 8, 9))
+    segments = built.prompt.segments
+    assert [segments[0], segments[2], segments[4]] == [7, 8, 9]
+    assert segments[1].endswith("    return ") and segments[1].startswith("# Path: a.py\n")
+    assert segments[3] == "\n\nprint(f())\n" == built.suffix
+    assert [p.kind for p in built.pieces] == ["header", "prefix", "suffix"]
+
+
+def test_without_fim_the_suffix_is_kept_but_not_sent() -> None:
+    doc, offset = doc_at("x = (<|cursor|>)\ny = 2\n", "a.py")
+    built = build(doc, offset)
+    assert built.prompt.segments == ("# Path: a.py\nx = (",)
+    assert built.suffix == ")\ny = 2\n" and built.mode == "single" and built.stop == ["\n"]
+
+
+def workspace(tmp_path: Path) -> WorkspaceIndex:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/util.py").write_text(
+        'def helper(x: int) -> str:\n    """Format x; key = \'sk-abcdefghijklmnopqrstuvwx\'."""\n'
+    )
+    (tmp_path / "pkg/models.py").write_text(
+        "class User:\n    def name(self) -> str:\n        pass\n"
+        "    def email(self) -> str:\n        pass\n"
+    )
+    (tmp_path / "app.py").write_text("def helper():\n    pass\n")
+    index = WorkspaceIndex(tmp_path)
+    index.scan()
+    return index
+
+
+def test_definitions_from_other_files_are_commented(tmp_path: Path) -> None:
+    index = workspace(tmp_path)
+    marked = "u = User()\ns = helper(1)\n<|cursor|>"
+    doc, offset = doc_at(marked, "app.py", str(tmp_path))
+    text = text_of(build(doc, offset, budget=400, index=index))
+    assert text.startswith("# Path: app.py\n# Compare this snippet from pkg/util.py:\n"
+                           "# def helper(x: int) -> str:\n")
+    assert "# Compare this snippet from pkg/models.py:\n# class User:\n" in text
+    assert "#     def name(self) -> str:\n#     def email(self) -> str:\n" in text
+    assert "app.py:" not in text  # the document's own definition of helper is not context
+    assert "sk-abcdefghijklmnopqrstuvwx" not in text and "<redacted>" in text
+
+
+def test_identifiers_on_the_cursor_line_are_not_looked_up(tmp_path: Path) -> None:
+    index = workspace(tmp_path)
+    doc, offset = doc_at("x = 1\ns = helper(<|cursor|>", "app.py", str(tmp_path))
+    assert "pkg/util.py" not in text_of(build(doc, offset, budget=400, index=index))
+
+
+def test_recent_edits_from_other_documents_and_far_away_lines() -> None:
+    recent = RecentEdits(context_lines=0)
+    other = Document("file:///w/other.py", "python", "def changed(a, b):\n    pass\n")
+    recent.record(other, 0)
+    lines = [f"v{i} = {i}" for i in range(300)]
+    doc = Document("file:///w/a.py", "python", "\n".join(lines) + "\n")
+    recent.record(doc, 2)  # far above the window: shown
+    recent.record(doc, 299)  # inside the window: not shown
+    offset = doc.offset_at(299, 0)
+    text = text_of(build(doc, offset, budget=300, recent_edits=recent))
+    assert "# Compare this snippet from other.py:\n# def changed(a, b):\n" in text
+    assert "# Compare this snippet from a.py:\n# v2 = 2\n" in text
+    assert "# v299" not in text
+
+
+def test_secrets_in_the_document_are_redacted() -> None:
+    doc, offset = doc_at('token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"\nx = <|cursor|>',
+                         "a.py")
+    built = build(doc, offset)
+    assert "ghp_" not in text_of(built) and "ghp_" not in built.prefix
+
+
+def test_secret_files_are_refused() -> None:
+    doc, offset = doc_at("KEY=<|cursor|>", ".env")
+    with pytest.raises(RequestError, match="may hold secrets"):
+        build(doc, offset)
+
+
+def test_an_exhausted_time_budget_still_gives_the_cursor_line() -> None:
+    doc, offset = doc_at("import os\n\ndef f():\n    x = 1\n    y = <|cursor|>", "a.py")
+    built = build(doc, offset, time_budget_s=0.0)
+    assert built.prefix.endswith("    y = ")
+
+
+def test_unparsed_large_documents_still_build() -> None:
+    body = "x = 1\n" * 50
+    doc = Document("file:///w/big.py", "python", body + "y = ", 1, max_parse_bytes=10)
+    assert doc.tree is None
+    began = time.monotonic()
+    built = build(doc, len(doc.text), budget=100)
+    assert built.prefix.endswith("x = 1\ny = ") and time.monotonic() - began < 1.0
+
+
+def test_a_huge_cursor_line_is_cut_from_the_left() -> None:
+    doc, offset = doc_at("x = [" + "1, " * 2000 + "<|cursor|>", "a.py")
+    built = build(doc, offset, budget=100)
+    assert built.prefix.endswith("1, 1, ") and count_tokens(text_of(built)) <= 100 + 2
+
+
+def test_typing_a_known_name_keeps_the_cross_file_context(tmp_path: Path) -> None:
+    index = workspace(tmp_path)
+    recent = RecentEdits()
+    recent.record(Document((tmp_path / "pkg/util.py").as_uri(), "python", "x = 1\n"), 0)
+    marked = "import pkg\n\ndef run():\n    u = User()\n    <|cursor|>\n"
+    base = build(*doc_at(marked, "app.py", str(tmp_path)), budget=400, index=index,
+                 recent_edits=recent)
+    assert "pkg/models.py" in before_prefix(base) and "x = 1" in before_prefix(base)
+    for typed in ("he", "helper", "helper(", "helper(u.name()"):
+        doc, offset = doc_at(marked.replace(CURSOR, typed + CURSOR), "app.py", str(tmp_path))
+        built = build(doc, offset, budget=400, index=index, recent_edits=recent)
+        assert before_prefix(built) == before_prefix(base), typed
