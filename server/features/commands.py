@@ -7,7 +7,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from ghostwright.server.features.inline_completion import ACCEPT_COMMAND
+from ghostwright.server.completion.accept import ACCEPT_COMMAND
 from ghostwright.server.telemetry import summarize
 
 SHOWN_NOTIFICATION = "ghostwright/didShowCompletion"

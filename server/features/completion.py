@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from ghostwright.server.features.inline_completion import accept_command
+from ghostwright.server.completion.accept import accept_command
 from ghostwright.server.lsp_errors import lsp_boundary
 
 

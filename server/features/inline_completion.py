@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from ghostwright.server.completion.accept import accept_command
 from ghostwright.server.completion.service import CompletionService
 from ghostwright.server.lsp_errors import lsp_boundary
-
-ACCEPT_COMMAND = "ghostwright.accept"
-
-
-def accept_command(request_id: object, text: str) -> types.Command:
-    """Run by the client when the user accepts: counted in the local stats file."""
-    return types.Command("Accept suggestion", ACCEPT_COMMAND, arguments=[{"id": str(request_id), "chars": len(text)}])
 
 
 def register(server) -> None:
