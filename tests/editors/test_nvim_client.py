@@ -22,7 +22,7 @@ DOCSTRING_LINE = 5  # 1-based line of the docstring: `o` there opens the body
 # Model output must not depend on the machine: the full tier (not the router's pick) and a
 # deadline that lets it end where the model stops, not where a busy machine cuts it.
 GENEROUS = {"deadline_ms": 30000, "tier": "full"}
-SCREENSHOT = HERE / "artifacts" / "nvim_ghost_text"  # .txt and .svg: the screen with ghost text on it
+SCREENSHOT = HERE / "artifacts" / "latest" / "nvim_ghost_text"  # .txt and .svg: the screen with ghost text on it
 
 
 def screen_rows_left(screen: list[str], row: int) -> int:

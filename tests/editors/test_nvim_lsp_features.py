@@ -27,7 +27,7 @@ def add(a: int, b: int) -> int:
     """
     ...
 '''
-HOVER_SCREENSHOT = HERE / "artifacts" / "nvim_hover"
+HOVER_SCREENSHOT = HERE / "artifacts" / "latest" / "nvim_hover"
 
 
 @pytest.mark.default_model
