@@ -27,7 +27,7 @@ import pytest
 from vscode_env import REPO, run_checked, tail
 
 DRIVER = Path(__file__).with_name("drive_vscode.cjs")
-ARTIFACTS = REPO / "tests" / "editors" / "artifacts" / "latest"  # ignored by git: runs never touch the committed snapshot
+ARTIFACTS = REPO / "tests" / "editors" / "artifacts" / "latest"  # ignored by git: runs never touch the snapshot
 SCREENSHOT = ARTIFACTS / "vscode_ghost_text.png"
 NO_SERVER_SCREENSHOT = ARTIFACTS / "vscode_no_server.png"
 ASK_SCREENSHOT = ARTIFACTS / "vscode_ask.png"
