@@ -43,7 +43,9 @@ def validate_tokenizer(source: ModelSource) -> Tokenizer:
     special = source.special_tokens
     ids = [special.bos, special.pad, *special.eos]
     if special.fim:
-        ids += [special.fim.prefix, special.fim.suffix, special.fim.middle]
+        ids += [special.fim.prefix, special.fim.suffix, special.fim.middle, special.fim_pad]
+    if special.repo:
+        ids += [special.repo.repo_name, special.repo.file_sep]
     bad = [i for i in ids if i is not None and not 0 <= i < size]
     if bad:
         raise ModelSourceError(f"{origin}: special token ids {bad} are outside the vocabulary of {size}")
@@ -78,9 +80,11 @@ def manifest_for(source: ModelSource, variant: str, name: str) -> dict[str, Any]
             "eos": list(special.eos),
             "pad": special.pad,
             "fim": (
-                {"prefix": special.fim.prefix, "suffix": special.fim.suffix, "middle": special.fim.middle}
+                {"prefix": special.fim.prefix, "suffix": special.fim.suffix, "middle": special.fim.middle,
+                 "pad": special.fim_pad}
                 if special.fim else None
             ),
+            "repo": {"repo_name": special.repo.repo_name, "file_sep": special.repo.file_sep} if special.repo else None,
         },
         Manifest.ADD_BOS: source.add_bos,
         Manifest.CHAT_TEMPLATE: source.chat_template,

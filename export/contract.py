@@ -11,7 +11,7 @@ FORMAT = "ghostwright-bundle"
 FORMAT_VERSION = 1
 # Bumped whenever export would write a different graph or different weights for the same
 # source (a new fusion, another quantizer): cached bundles of an older revision are re-exported.
-EXPORT_REVISION = 3
+EXPORT_REVISION = 4
 
 # Files inside a bundle directory.
 MANIFEST_FILE = "manifest.json"
@@ -61,7 +61,8 @@ class Manifest:
     DTYPE = "dtype"  # activation/cache dtype: float32 or float16
     QUANTIZATION = "quantization"  # null, or {method, bits, block_size, accuracy_level}
     TOKENIZER = "tokenizer"  # file name
-    SPECIAL_TOKENS = "special_tokens"  # {bos, eos: [..], pad, fim: {prefix, suffix, middle}|null}
+    # {bos, eos: [..], pad, fim: {prefix, suffix, middle, pad}|null, repo: {repo_name, file_sep}|null}
+    SPECIAL_TOKENS = "special_tokens"
     ADD_BOS = "add_bos"
     CHAT_TEMPLATE = "chat_template"
     GRAPH = "graph"  # {file, data, inputs: [...], outputs: [...], kv_layout}

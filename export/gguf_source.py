@@ -14,8 +14,8 @@ import numpy as np
 
 from ghostwright.errors import ModelSourceError, UnsupportedModelError
 from ghostwright.export.config import ModelConfig
-from ghostwright.export.source import FimTokens, ModelSource, SpecialTokens, sha256_of
-from ghostwright.export.tokenizer_build import CONTROL_TOKEN, build_bpe_tokenizer
+from ghostwright.export.source import FimTokens, ModelSource, SpecialTokens, sha256_of, tokens_by_text
+from ghostwright.export.tokenizer_build import CONTROL_TOKEN, USER_DEFINED_TOKEN, build_bpe_tokenizer
 
 GGUF_MAGIC = b"GGUF"
 # GGUF architecture name -> (our architecture, rotate adjacent pairs?). llama.cpp permutes
@@ -188,11 +188,16 @@ def _read_tokenizer(reader: Any, source: ModelSource, path: Path) -> None:
         found = token_id(f"tokenizer.ggml.{new_key}_token_id")
         return found if found is not None else token_id(f"tokenizer.ggml.{old_key}_token_id")
 
-    fim_ids = [either("fim_pre", "prefix"), either("fim_suf", "suffix"), either("fim_mid", "middle")]
-    fim = FimTokens(*fim_ids) if all(i is not None for i in fim_ids) else None  # type: ignore[arg-type]
+    special = {t: i for i, t in enumerate(tokens) if types[i] in (CONTROL_TOKEN, USER_DEFINED_TOKEN)}
+    fim, repo, fim_pad = tokens_by_text(special.get)
+    keyed = [either("fim_pre", "prefix"), either("fim_suf", "suffix"), either("fim_mid", "middle")]
+    if all(i is not None for i in keyed):  # the GGUF's own keys win over spellings
+        fim = FimTokens(*keyed)  # type: ignore[arg-type]
     source.special_tokens = SpecialTokens(
         bos=token_id("tokenizer.ggml.bos_token_id"),
         eos=tuple(sorted({i for i in eos if i is not None})),
         pad=token_id("tokenizer.ggml.padding_token_id"),
         fim=fim,
+        repo=repo if fim is not None else None,
+        fim_pad=fim_pad if fim is not None else None,
     )

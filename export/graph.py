@@ -25,7 +25,7 @@ from onnx import TensorProto, helper
 
 from ghostwright.export import contract
 from ghostwright.export.config import ModelConfig
-from ghostwright.export.quantize import BLOCK_SIZE, quantize
+from ghostwright.export.quantize import BLOCK_SIZE, QuantizedWeight, quantize
 from ghostwright.export.reference import rope_angles
 from ghostwright.export.weights_writer import WeightsWriter
 
@@ -67,6 +67,7 @@ class DecoderGraphBuilder:
         self.load = load_tensor
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[TensorProto] = []
+        self._tied_head: QuantizedWeight | None = None  # the embedding's 8-bit blocks, when the head shares them
 
     # -- small helpers -------------------------------------------------------------
     def _node(self, op: str, inputs: list[str], name: str, n_out: int = 1, domain: str = "",
@@ -105,6 +106,46 @@ class DecoderGraphBuilder:
             out = self._node("Add", [out, self._init(f"{path}.bias", self._float(bias))], f"{path}/Add")[0]
         return out
 
+    def _embedding(self, embed: np.ndarray) -> str:
+        """The token embedding gather. Quantized variants keep the table as 8-bit blocks (a quarter
+        of float32: 136 MB instead of 545 MB for Qwen2.5's 151,936 x 896) and dequantize only the
+        rows a step gathers; a tied output head reads the very same blocks through MatMulNBits."""
+        c = self.config
+        if not self.variant.quantized or embed.shape[1] % BLOCK_SIZE:
+            name = self._init("model.embed_tokens.weight", self._float(embed))
+            return self._node("Gather", [name, contract.INPUT_IDS], "/model/embed_tokens/Gather")[0]
+        q = quantize(embed, 8)
+        self._tied_head = q if c.tie_word_embeddings else None
+        p = "/model/embed_tokens"
+        codes = self._node("Gather", [self._init("model.embed_tokens.qweight", q.packed), contract.INPUT_IDS],
+                           f"{p}/codes/Gather")[0]  # (B, T, blocks, 32) uint8
+        scales = self._node("Gather", [self._init("model.embed_tokens.scales", q.scales), contract.INPUT_IDS],
+                            f"{p}/scales/Gather")[0]  # (B, T, blocks)
+        zeros = self._node("Gather", [self._init("model.embed_tokens.zero_points", q.zero_points),
+                                      contract.INPUT_IDS], f"{p}/zero_points/Gather")[0]
+        float_type = self.elem_type
+        codes = self._node("Cast", [codes], f"{p}/codes/Cast", to=float_type)[0]
+        zeros = self._node("Cast", [zeros], f"{p}/zero_points/Cast", to=float_type)[0]
+        last = self._init(f"{p}/last_axis", np.array([-1], np.int64))
+        zeros = self._node("Unsqueeze", [zeros, last], f"{p}/zero_points/Unsqueeze")[0]
+        scales = self._node("Cast", [scales], f"{p}/scales/Cast", to=float_type)[0]
+        scales = self._node("Unsqueeze", [scales, last], f"{p}/scales/Unsqueeze")[0]
+        centred = self._node("Sub", [codes, zeros], f"{p}/Sub")[0]
+        rows = self._node("Mul", [centred, scales], f"{p}/Mul")[0]
+        shape = self._init(f"{p}/shape", np.array([0, 0, c.hidden_size], np.int64))
+        return self._node("Reshape", [rows, shape], f"{p}/Reshape")[0]
+
+    def _tied_head_logits(self, x: str) -> str | None:
+        """Logits from the embedding's own 8-bit blocks, when the head is tied and they exist."""
+        q = self._tied_head
+        if q is None or self.variant.head_bits != 8:
+            return None
+        c = self.config
+        inputs = [x, "model.embed_tokens.qweight", "model.embed_tokens.scales", "model.embed_tokens.zero_points"]
+        return self._node("MatMulNBits", inputs, "lm_head/MatMulNBits", domain=MS_DOMAIN, K=c.hidden_size,
+                          N=c.vocab_size, bits=8, block_size=BLOCK_SIZE,
+                          accuracy_level=self.variant.accuracy_level)[0]
+
     def _skip_norm(self, path: str, x: str, residual: str, weight: str) -> tuple[str, str]:
         """(normed, x + residual) in one SkipSimplifiedLayerNormalization."""
         normed, _, _, summed = self._node(
@@ -116,8 +157,7 @@ class DecoderGraphBuilder:
     def build(self) -> onnx.ModelProto:
         c = self.config
         embed = self.load("embed")
-        embed_name = self._init("model.embed_tokens.weight", self._float(embed))
-        x = self._node("Gather", [embed_name, contract.INPUT_IDS], "/model/embed_tokens/Gather")[0]
+        x = self._embedding(embed)
         cos, sin = rope_angles(c, np.arange(c.max_position_embeddings))
         cos_name = self._init("model.rotary.cos_cache", self._float(cos))
         sin_name = self._init("model.rotary.sin_cache", self._float(sin))
@@ -146,8 +186,10 @@ class DecoderGraphBuilder:
         last = self._node("Slice", [normed, self._init("/model/last/starts", np.array([-1], np.int64)),
                                     self._init("/model/last/ends", np.array([np.iinfo(np.int64).max], np.int64)),
                                     self._init("/model/last/axes", np.array([1], np.int64))], "/model/last/Slice")[0]
-        head = embed if c.tie_word_embeddings else self.load("lm_head")
-        logits = self._linear("lm_head", last, head, bits=self.variant.head_bits)
+        logits = self._tied_head_logits(last)
+        if logits is None:
+            head = embed if c.tie_word_embeddings else self.load("lm_head")
+            logits = self._linear("lm_head", last, head, bits=self.variant.head_bits)
         if self.variant.dtype != np.float32:
             logits = self._node("Cast", [logits], "/lm_head/Cast", to=TensorProto.FLOAT)[0]
         self._node("Identity", [logits], "/logits/Identity", outputs=[contract.LOGITS])

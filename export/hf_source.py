@@ -12,7 +12,7 @@ from tokenizers import Tokenizer
 from ghostwright.errors import ModelSourceError, UnsupportedModelError
 from ghostwright.export.config import SUPPORTED_ARCHITECTURES, ModelConfig
 from ghostwright.export.safetensors_file import SafetensorsFile
-from ghostwright.export.source import FimTokens, ModelSource, SpecialTokens, sha256_of_files
+from ghostwright.export.source import ModelSource, SpecialTokens, sha256_of_files, tokens_by_text
 
 _LAYER_NAMES = {
     "input_layernorm.weight": "attn_norm",
@@ -30,11 +30,6 @@ _LAYER_NAMES = {
 }
 _GLOBAL_NAMES = {"model.embed_tokens.weight": "embed", "model.norm.weight": "norm", "lm_head.weight": "lm_head"}
 # Token spellings of fill-in-the-middle markers across code models (StarCoder, Qwen, CodeLlama).
-_FIM_SPELLINGS = (
-    ("<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
-    ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
-    ("<PRE>", "<SUF>", "<MID>"),
-)
 
 
 def canonical_name(hf_name: str) -> str | None:
@@ -161,10 +156,10 @@ def _special_tokens(tokenizer: Tokenizer, cfg: dict[str, Any], gen_cfg: dict[str
     eos = set(_ids(cfg.get("eos_token_id")) + _ids(gen_cfg.get("eos_token_id")))
     bos = _ids(gen_cfg.get("bos_token_id", cfg.get("bos_token_id")))
     pad = _ids(cfg.get("pad_token_id"))
-    fim = None
-    for spelling in _FIM_SPELLINGS:
-        ids = [tokenizer.token_to_id(t) for t in spelling]
-        if all(i is not None for i in ids):
-            fim = FimTokens(*ids)  # type: ignore[arg-type]
-            break
-    return SpecialTokens(bos=bos[0] if bos else None, eos=tuple(sorted(eos)), pad=pad[0] if pad else None, fim=fim)
+    def special_id(text: str) -> int | None:  # only tokens that are special in this vocabulary
+        found = tokenizer.token_to_id(text)
+        return found if found is not None and len(tokenizer.encode(text, add_special_tokens=False).ids) == 1 else None
+
+    fim, repo, fim_pad = tokens_by_text(special_id)
+    return SpecialTokens(bos=bos[0] if bos else None, eos=tuple(sorted(eos)), pad=pad[0] if pad else None, fim=fim,
+                         repo=repo, fim_pad=fim_pad)

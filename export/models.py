@@ -10,10 +10,11 @@ from pathlib import Path
 from ghostwright.errors import BundleError
 from ghostwright.export import contract
 from ghostwright.export.bundle import export_variant, read_source
+from ghostwright.export.catalogue import DEFAULT_PROFILE, PROFILES, SHIPPED, Profile, profile, shipped
 from ghostwright.export.contract import Manifest
-from ghostwright.export.pull import fetch_default_gguf
+from ghostwright.export.pull import fetch_gguf
 from ghostwright.export.source import ModelSource
-from ghostwright.home import DEFAULT_MODEL, models_dir
+from ghostwright.home import models_dir
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ class BundleSummary:
     path: Path
     bytes: int
     source: str
+    source_sha256: str
+    fim: bool  # the manifest records fill-in-the-middle tokens
 
 
 def _up_to_date(out: Path, source_sha: str) -> bool:
@@ -61,15 +64,30 @@ def export_model(source_path: Path, name: str, variants: tuple[str, ...], force:
     return done
 
 
-def pull_default(variants: tuple[str, ...] = contract.VARIANTS, force: bool = False) -> list[Path]:
-    gguf = fetch_default_gguf()
-    name = DEFAULT_MODEL
-    from ghostwright.export.source import sha256_of
+def pull_model(name: str, variants: tuple[str, ...] | None = None, force: bool = False,
+               find_links: Path | None = None) -> list[Path]:
+    """Fetch a shipped model (see the catalogue) and export ``variants`` of it (its defaults when None)."""
+    model = shipped(name)
+    gguf = fetch_gguf(model, find_links)
+    wanted = variants or model.variants
+    if not force and all(_up_to_date(models_dir() / model.name / v, model.gguf_sha256) for v in wanted):
+        return [models_dir() / model.name / v for v in wanted]
+    return export_model(gguf, model.name, wanted, force)
 
-    sha = sha256_of(gguf)
-    if not force and all(_up_to_date(models_dir() / name / v, sha) for v in variants):
-        return [models_dir() / name / v for v in variants]
-    return export_model(gguf, name, variants, force)
+
+def pull_profile(name: str = DEFAULT_PROFILE, force: bool = False, find_links: Path | None = None) -> dict[str, Path]:
+    """Every bundle ``name``'s tiers load, fetched and exported when missing: tier -> bundle path."""
+    chosen = profile(name)
+    variants: dict[str, list[str]] = {}
+    for choice in chosen.tiers().values():
+        variants.setdefault(choice.model, []).append(choice.variant)
+    for model, wanted in variants.items():
+        pull_model(model, tuple(dict.fromkeys(wanted)), force, find_links)
+    return profile_paths(chosen)
+
+
+def profile_paths(chosen: Profile) -> dict[str, Path]:
+    return {tier: models_dir() / c.model / c.variant for tier, c in chosen.tiers().items()}
 
 
 def list_bundles() -> list[BundleSummary]:
@@ -81,6 +99,30 @@ def list_bundles() -> list[BundleSummary]:
         except (OSError, json.JSONDecodeError):
             continue
         size = sum(meta.get("bytes", 0) for meta in raw.get(Manifest.FILES, {}).values())
+        source = raw.get(Manifest.SOURCE, {})
+        fim = bool((raw.get(Manifest.SPECIAL_TOKENS) or {}).get("fim"))
         found.append(BundleSummary(manifest.parent.parent.name, raw.get(Manifest.VARIANT, "?"), manifest.parent,
-                                   size, raw.get(Manifest.SOURCE, {}).get("path", "?")))
+                                   size, source.get("path", "?"), source.get("sha256", ""), fim))
     return found
+
+
+def catalogue_json() -> dict[str, object]:
+    """What runs, for scripts and editors: the profiles and their tiers, and every exported bundle.
+
+    A tier's ``source_sha256`` and ``fim`` come from its bundle's manifest once exported (``exported``
+    true), else from the catalogue."""
+    bundles = list_bundles()
+    exported = {(b.name, b.variant): b for b in bundles}
+    profiles = []
+    for chosen in PROFILES.values():
+        tiers = {}
+        for tier, choice in chosen.tiers().items():
+            bundle = exported.get((choice.model, choice.variant))
+            model = SHIPPED.get(choice.model)
+            tiers[tier] = {"model": choice.model, "variant": choice.variant, "exported": bundle is not None,
+                           "source_sha256": bundle.source_sha256 if bundle else (model.gguf_sha256 if model else None),
+                           "fim": bundle.fim if bundle else bool(model and model.fim)}
+        profiles.append({"name": chosen.name, "description": chosen.description, "tiers": tiers})
+    return {"default_profile": DEFAULT_PROFILE, "profiles": profiles,
+            "models": [{"name": b.name, "variant": b.variant, "path": str(b.path), "bytes": b.bytes,
+                        "source": b.source, "source_sha256": b.source_sha256, "fim": b.fim} for b in bundles]}

@@ -30,11 +30,47 @@ class FimTokens:
 
 
 @dataclass(frozen=True)
+class RepoTokens:
+    """Repository-level context tokens (Qwen2.5-Coder, StarCoder2): files of the repository are
+    given as ``<|repo_name|>name`` then ``<|file_sep|>path\ncode`` before the file being written."""
+
+    repo_name: int
+    file_sep: int
+
+
+@dataclass(frozen=True)
 class SpecialTokens:
     bos: int | None
     eos: tuple[int, ...]  # any of these ends generation
     pad: int | None
     fim: FimTokens | None = None
+    repo: RepoTokens | None = None
+    fim_pad: int | None = None  # a FIM model may write it once the middle is done: it ends the answer too
+
+
+# Spellings of the FIM and repository tokens in the vocabularies that have them. A GGUF may lack
+# the ``fim_*_token_id`` keys (Qwen2.5-Coder's do) while its vocabulary has the tokens.
+FIM_SPELLINGS = (
+    ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),  # Qwen2.5-Coder, DeepSeek-style
+    ("<fim_prefix>", "<fim_suffix>", "<fim_middle>"),  # StarCoder, SantaCoder
+    ("<PRE>", "<SUF>", "<MID>"),  # CodeLlama
+)
+REPO_SPELLINGS = (("<|repo_name|>", "<|file_sep|>"), ("<repo_name>", "<file_sep>"))
+FIM_PAD_SPELLINGS = ("<|fim_pad|>", "<fim_pad>")
+
+
+def tokens_by_text(token_id: Callable[[str], int | None]) -> tuple[FimTokens | None, RepoTokens | None, int | None]:
+    """FIM, repository and FIM-pad tokens found by their spelling (``token_id``: text -> id, or None
+    for text that is not one special token). Repository tokens count only beside FIM tokens:
+    without fill-in-the-middle, a model's ``<repo_name>`` was not trained for repository context."""
+    fim = next((FimTokens(*ids) for s in FIM_SPELLINGS  # type: ignore[arg-type]
+                if None not in (ids := [token_id(t) for t in s])), None)
+    if fim is None:
+        return None, None, None
+    repo = next((RepoTokens(*ids) for s in REPO_SPELLINGS  # type: ignore[arg-type]
+                 if None not in (ids := [token_id(t) for t in s])), None)
+    pad = next((i for s in FIM_PAD_SPELLINGS if (i := token_id(s)) is not None), None)
+    return fim, repo, pad
 
 
 @dataclass
