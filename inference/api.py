@@ -69,6 +69,63 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Snippet:
+    """Code from another file of the repository that the completion may need."""
+
+    path: str  # relative to the workspace root
+    text: str
+
+
+@dataclass(frozen=True)
+class InfillPrompt:
+    """What a completion wants, not how to spell it: each model renders it in its own format
+    (Qwen2.5-Coder's repository-level fill-in-the-middle, plain FIM, or prefix only with the
+    snippets as comments; see :mod:`ghostwright.inference.prompt_format`). A remote backend maps
+    it onto llama-server's ``/infill`` or an OpenAI ``/v1/completions`` prompt the same way.
+
+    The server orders every piece so a keystroke changes the tail: snippets, then the prefix
+    (whose end is the cursor), then the suffix."""
+
+    prefix: str  # the file up to the cursor (what the completion continues)
+    suffix: str = ""  # the file after the cursor (formats without FIM leave it out)
+    path: str = ""  # the file's path in the workspace
+    language: str = ""
+    comment: str | None = None  # the language's line comment, for formats that give snippets as comments
+    snippets: tuple[Snippet, ...] = ()
+    repo: str = ""  # the workspace's name
+
+    def commented_context(self) -> str:
+        """For a model without repository tokens: the path and the snippets as comments, so the
+        prompt still reads like the file being written (``# Path: app/main.py``, then
+        ``# Compare this snippet from pkg/util.py:`` and the snippet, commented)."""
+        if self.comment is None:
+            return ""
+        header = f"{self.comment} Path: {self.path}\n" if self.path else ""
+        return header + "".join(commented_snippet(s, self.comment) for s in self.snippets)
+
+
+def commented_snippet(snippet: Snippet, comment: str) -> str:
+    body = "".join(f"{comment} {line}".rstrip() + "\n" for line in snippet.text.splitlines())
+    return f"{comment} Compare this snippet from {snippet.path}:\n{body}"
+
+
+@dataclass(frozen=True)
+class ChatPrompt:
+    """Chat messages, rendered by each model's own chat template; ``prefill`` starts the answer."""
+
+    messages: tuple[tuple[str, str], ...]  # (role, content)
+    prefill: str = ""
+    add_generation_prompt: bool = True
+
+    @staticmethod
+    def of(messages: list[dict[str, str]], prefill: str = "") -> ChatPrompt:
+        return ChatPrompt(tuple((m["role"], m["content"]) for m in messages), prefill)
+
+
+AnyPrompt = Prompt | InfillPrompt | ChatPrompt
+
+
+@dataclass(frozen=True)
 class SamplingParams:
     temperature: float = 0.0  # 0 = greedy
     top_p: float = 1.0
@@ -78,7 +135,7 @@ class SamplingParams:
 
 @dataclass
 class GenerationRequest:
-    prompt: Prompt
+    prompt: AnyPrompt
     max_tokens: int = 128
     sampling: SamplingParams = field(default_factory=SamplingParams)
     stop: list[str] = field(default_factory=list)  # never part of the output
@@ -128,8 +185,8 @@ class ModelInfo:
     tiers: tuple[str, ...]  # e.g. ("full", "mini")
     device: str  # cpu | cuda
     context_length: int  # tokens one request may hold (prompt + output)
-    fim: bool  # the model has fill-in-the-middle tokens
-    fim_tokens: tuple[int, int, int] | None  # prefix, suffix, middle ids
+    fim: bool  # the full tier reads the suffix (fill-in-the-middle)
+    formats: dict[str, str]  # tier -> how it renders an InfillPrompt: repo-fim | fim | code
     chat_template: bool  # chat prompts are understood
     eos_text: tuple[str, ...] = ()
 
@@ -141,8 +198,8 @@ class Engine(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def chat_prompt(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> Prompt:
-        """The model's chat format for ``[{"role": ..., "content": ...}]``."""
+    def chat_prompt(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> ChatPrompt:
+        """``[{"role": ..., "content": ...}]`` as a prompt each tier renders with its own template."""
         ...
 
     def info(self) -> ModelInfo: ...

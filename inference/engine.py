@@ -14,24 +14,27 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ghostwright.errors import RequestError
 from ghostwright.inference.api import (
+    AnyPrompt,
+    ChatPrompt,
     Chunk,
     FinishReason,
     GenerationRequest,
     GenerationStats,
+    InfillPrompt,
     ModelInfo,
     Priority,
     Prompt,
 )
-from ghostwright.inference.chat import chat_prompt
 from ghostwright.inference.decoder import Decoder
 from ghostwright.inference.kv_cache import Slot, SlotPool
 from ghostwright.inference.manifest import BundleManifest
+from ghostwright.inference.prompt_format import CODE, PromptFormat, render_chat, render_infill
 from ghostwright.inference.router import Router
 from ghostwright.inference.sampling import Sampler
 from ghostwright.inference.text_stream import TextStream
@@ -47,9 +50,28 @@ PREFILL_CHUNK_BELOW_INLINE = 128
 
 @dataclass
 class Tier:
+    """One model (or one quantization of it) the router can send a request to: its own session,
+    KV slots, tokenizer and prompt format."""
+
     name: str  # full | mini
     decoder: Decoder
     pool: SlotPool
+    manifest: BundleManifest
+    tokenizer: TextTokenizer
+    format: PromptFormat
+
+    def render(self, prompt: AnyPrompt) -> Prompt:
+        if isinstance(prompt, InfillPrompt):
+            return render_infill(self.format, prompt)
+        if isinstance(prompt, ChatPrompt):
+            return render_chat(self.manifest, self.tokenizer.special_ids(), prompt)
+        return prompt
+
+    def end_ids(self, prompt: AnyPrompt) -> set[int]:
+        """What ends an answer: EOS, and for a fill-in-the-middle prompt the FIM and file tokens
+        (a FIM model that has written the middle may go on to start another file)."""
+        ids = set(self.manifest.eos_ids)
+        return ids | set(self.format.fim_stops) if isinstance(prompt, InfillPrompt) else ids
 
 
 @dataclass
@@ -65,13 +87,12 @@ class _Job:
 
 
 class OnnxEngine:
-    def __init__(self, tiers: dict[str, Tier], tokenizer: TextTokenizer, manifest: BundleManifest,
-                 router: Router) -> None:
+    def __init__(self, tiers: dict[str, Tier], router: Router) -> None:
         self.tiers = tiers
-        self.tokenizer = tokenizer
-        self.manifest = manifest
+        first = tiers.get("full") or next(iter(tiers.values()))
+        self.tokenizer = first.tokenizer  # what the server's token budgets are counted in
+        self.manifest = first.manifest
         self.router = router
-        self._eos = set(manifest.eos_ids)
         self._jobs: list[_Job] = []
         self._cond = threading.Condition()
         self._seq = itertools.count()
@@ -96,21 +117,19 @@ class OnnxEngine:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode_text(text))
 
-    def chat_prompt(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> Prompt:
-        return chat_prompt(self.manifest.chat_template, self._token_id("<|im_start|>"),
-                           self._token_id("<|im_end|>"), messages, add_generation_prompt)
+    def chat_prompt(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> ChatPrompt:
+        return ChatPrompt(tuple((m["role"], m["content"]) for m in messages), "", add_generation_prompt)
 
     def info(self) -> ModelInfo:
-        fim = self.manifest.special_tokens.get("fim")
-        first = next(iter(self.tiers.values()))
+        first = self.tiers.get("full") or next(iter(self.tiers.values()))
         return ModelInfo(
-            name=self.manifest.name,
+            name=first.manifest.name,  # the full tier's model; stats() names every tier's
             tiers=tuple(self.tiers),
             device=first.decoder.device,
             context_length=min(t.pool.capacity for t in self.tiers.values()),
-            fim=bool(fim),
-            fim_tokens=(fim["prefix"], fim["suffix"], fim["middle"]) if fim else None,
-            chat_template=bool(self.manifest.chat_template),
+            fim=first.format.kind != CODE,
+            formats={name: t.format.kind for name, t in self.tiers.items()},
+            chat_template=bool(first.manifest.chat_template),
         )
 
     def stats(self) -> dict[str, object]:
@@ -121,7 +140,8 @@ class OnnxEngine:
             "active_requests": active,
             "finished": finished,
             "router": self.router.snapshot(),
-            "tiers": {name: {"variant": t.decoder.manifest.variant, "device": t.decoder.device,
+            "tiers": {name: {"model": t.manifest.name, "variant": t.decoder.manifest.variant,
+                             "device": t.decoder.device, "prompt_format": t.format.kind,
                              "slots": len(t.pool.slots), "max_slots": t.pool.max_slots,
                              "cache_tokens": t.pool.capacity}
                       for name, t in self.tiers.items()},
@@ -148,10 +168,6 @@ class OnnxEngine:
         self._worker.join(timeout=5)
 
     # -- submission --------------------------------------------------------------------
-    def _token_id(self, token: str) -> int | None:
-        ids = self.tokenizer._tok.token_to_id(token)
-        return ids
-
     def _submit(self, request: GenerationRequest) -> _Job:
         if request.max_tokens < 1:
             raise RequestError(f"max_tokens must be at least 1, got {request.max_tokens}")
@@ -215,29 +231,29 @@ class OnnxEngine:
     def _steps(self, job: _Job) -> Iterator[None]:
         """The whole life of one request, suspended at each yield."""
         request, stats = job.request, job.stats
+        full = self.tiers.get("full")
+        first = full or next(iter(self.tiers.values()))
         try:
-            ids = self.tokenizer.encode(request.prompt)
-        except ValueError as exc:
+            ids, healed = self._encode(first, request)
+        except (ValueError, RequestError) as exc:
             self._finish(job, FinishReason.ERROR, error=str(exc))
             return
         if not ids:
             self._finish(job, FinishReason.ERROR, error="the prompt is empty")
             return
-        healed = ""
-        if request.heal_last_token and len(ids) > 1 and isinstance(request.prompt.segments[-1], str):
-            healed = self.tokenizer.decode(ids[-1:])
-            if healed and self.tokenizer.ids_respelling(healed):
-                ids = ids[:-1]
-            else:
-                healed = ""
-        stats.prompt_tokens = len(ids)
         now = time.monotonic()
         # The full tier's cost is the part of the prompt its slots do not already hold.
-        full = self.tiers.get("full")
         uncached = len(ids) - (full.pool.longest_prefix(ids) if full else 0)
         tier_name, stats.route_reason = self.router.choose(request, uncached, now - job.submitted, now)
         tier = self.tiers[tier_name]
         stats.tier = tier_name
+        if tier.tokenizer is not first.tokenizer or tier.format != first.format:  # another model: its own prompt
+            try:
+                ids, healed = self._encode(tier, request)
+            except (ValueError, RequestError) as exc:
+                self._finish(job, FinishReason.ERROR, error=str(exc))
+                return
+        stats.prompt_tokens = len(ids)
         if len(ids) >= tier.pool.capacity:
             self._finish(job, FinishReason.ERROR,
                          error=f"the prompt has {len(ids)} tokens; the cache holds {tier.pool.capacity}")
@@ -255,9 +271,32 @@ class OnnxEngine:
             if job.finished:  # warm-up requests measure speed but spend no budget
                 self.router.record(tier_name, stats, count_budget=not (request.request_id or "").startswith("warm-up/"))
 
+    def _encode(self, tier: Tier, request: GenerationRequest) -> tuple[list[int], str]:
+        """The prompt as ``tier``'s ids, and the text token healing took off its end ("" if none).
+
+        Healing re-chooses the last token of the text before the cursor, which may be a cut-off
+        word or an indentation run the model would spell otherwise. In a fill-in-the-middle
+        prompt that token sits before ``<|fim_suffix|>``, so it leaves the prefix itself."""
+        prompt = request.prompt
+        if request.heal_last_token and isinstance(prompt, InfillPrompt) and tier.format.kind != CODE:
+            cut = tier.tokenizer.encode_text(prompt.prefix)[-1:]
+            healed = tier.tokenizer.decode(cut) if cut else ""
+            if healed and prompt.prefix.endswith(healed) and tier.tokenizer.ids_respelling(healed):
+                healed_prompt = replace(prompt, prefix=prompt.prefix[: -len(healed)])
+                return tier.tokenizer.encode(tier.render(healed_prompt)), healed
+            return tier.tokenizer.encode(tier.render(prompt)), ""
+        rendered = tier.render(prompt)
+        ids = tier.tokenizer.encode(rendered)
+        if request.heal_last_token and len(ids) > 1 and rendered.segments and isinstance(rendered.segments[-1], str):
+            healed = tier.tokenizer.decode(ids[-1:])
+            if healed and tier.tokenizer.ids_respelling(healed):
+                return ids[:-1], healed
+        return ids, ""
+
     def _generate_in_slot(self, job: _Job, tier: Tier, slot: Slot, ids: list[int], reuse: int,
                           healed: str = "") -> Iterator[None]:
         request, stats, decoder = job.request, job.stats, tier.decoder
+        tokenizer, end_ids = tier.tokenizer, tier.end_ids(request.prompt)
         stats.queue_s = time.monotonic() - job.submitted
         stats.reused_tokens, stats.prefilled_tokens = reuse, len(ids) - reuse
         max_new = min(request.max_tokens, slot.cache.capacity - len(ids))
@@ -278,26 +317,26 @@ class OnnxEngine:
             yield
         stats.prefill_s = time.monotonic() - started
         # Decode: sample, stream what is safe to show, feed the token back.
-        stream = TextStream(self.tokenizer.decode, request.stop, skip=healed)
+        stream = TextStream(tokenizer.decode, request.stop, skip=healed)
         sampler = Sampler(request.sampling)
         started = time.monotonic()
         respell = healed  # token healing: the first token(s) must re-spell the cut-off text
         excludes = request.first_token_excludes  # held until a token writes past the healed text
         while True:
             if respell:
-                logits = respell_mask(self.tokenizer, respell, logits, excludes)
+                logits = respell_mask(tokenizer, respell, logits, excludes)
             elif excludes:
                 logits = logits.copy()
-                logits[self.tokenizer.ids_containing(excludes)] = -np.inf
+                logits[tokenizer.ids_containing(excludes)] = -np.inf
             token = sampler(logits)
             if respell:
-                spelled = self.tokenizer.spelling(token)
+                spelled = tokenizer.spelling(token)
                 excludes = excludes if len(spelled) <= len(respell) else ()
                 respell = still_to_respell(respell, spelled)
             else:
                 excludes = ()
             stats.logprob_sum += _logprob(logits, token)
-            if token in self._eos:
+            if token in end_ids:
                 stats.decode_s = time.monotonic() - started
                 self._finish(job, FinishReason.EOS, stream.finish())
                 return

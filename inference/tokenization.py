@@ -46,6 +46,13 @@ class TextTokenizer:
     def decode(self, ids: list[int]) -> str:
         return self._tok.decode(ids, skip_special_tokens=True)
 
+    def special_ids(self) -> dict[str, int]:
+        """Control tokens by their text (``<|im_start|>`` -> 151644): what a rendered chat template
+        may contain besides the messages."""
+        if not hasattr(self, "_special_ids"):
+            self._special_ids = {t.content: i for i, t in self._tok.get_added_tokens_decoder().items() if t.special}
+        return self._special_ids
+
     def token_text(self, token_id: int) -> str:
         return self._tok.id_to_token(token_id) or ""
 

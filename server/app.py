@@ -44,6 +44,11 @@ class GhostwrightServer(LanguageServer):
             raise RequestError(f"{uri} is not open (send textDocument/didOpen first)")
         return doc
 
+    def workspace_name(self) -> str:
+        """The workspace folder's name: the repository name a repository-level prompt starts with."""
+        root = getattr(self.index, "root", None)
+        return Path(root).name if root is not None else ""
+
     def start_index(self, root: Path) -> None:
         from ghostwright.server.context.index_watcher import IndexWatcher
         from ghostwright.server.context.workspace_index import WorkspaceIndex

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ghostwright.inference.api import (
     CancelToken,
@@ -82,9 +82,7 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
     the setting (``full`` | ``mini``; the engine falls back to what it has). ``heal_last_token``: a
     prefill that ends in indentation is re-spelled the way the model writes it ("\\n   " + " if")."""
     engine = await server.engines.get()
-    prompt = engine.chat_prompt(messages)
-    if prefill:
-        prompt = type(prompt)((*prompt.segments, prefill))
+    prompt = replace(engine.chat_prompt(messages), prefill=prefill)
     request = GenerationRequest(
         prompt=prompt, max_tokens=max_tokens, stop=list(stop or []),
         sampling=SamplingParams(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
-from ghostwright.home import models_dir
+from ghostwright.engine_source import describe, resolve
 from ghostwright.inference.api import Engine
 from ghostwright.server.app import create_server
 from ghostwright.server.settings import Settings
@@ -16,16 +15,14 @@ log = logging.getLogger(__name__)
 
 def serve(args: argparse.Namespace) -> int:
     def engine_factory(settings: Settings) -> Engine:
-        from ghostwright.errors import EngineError
         from ghostwright.inference import load_engine
 
         if settings.backend_url:
             log.warning("backendUrl is set but remote backends are not implemented yet; using the local model")
-        path = Path(args.model_dir) if args.model_dir else models_dir() / (settings.model or args.model)
-        if not path.exists():
-            raise EngineError(f"model {path.name!r} not found under {path.parent}: run `ghostwright model pull`")
+        source = resolve(args.model or settings.model or None, args.model_dir)  # EngineError names the fix
+        log.info("loading %s", describe(source))
         device = args.device if args.device != "auto" else settings.device
-        return load_engine(path, device=device)
+        return load_engine(source, device=device)
 
     logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
     server = create_server(engine_factory)

@@ -15,7 +15,7 @@ from typing import Any
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     enabled: bool = True  # master switch for inline completions
-    model: str = "smollm2-135m-instruct"  # a model name under $GHOSTWRIGHT_HOME/models
+    model: str = "default"  # a profile (default, smollm2, qwen2.5-coder-1.5b) or a folder under GHOSTWRIGHT_HOME/models
     tier: str = "auto"  # auto | full | mini
     device: str = "auto"  # auto | cpu | cuda
     backend_url: str = ""  # a remote OpenAI-compatible backend; empty = local (nothing leaves the machine)

@@ -48,13 +48,25 @@ def tiny_sources(tmp_path_factory: pytest.TempPathFactory, tiny_tokenizer):
 
 
 @pytest.fixture(scope="session")
-def default_model_dir() -> Path:
-    """The real SmolLM2 default model, pulled and exported once (cached across runs)."""
-    from ghostwright.export.models import pull_default
-    from ghostwright.home import DEFAULT_MODEL, models_dir
+def default_profile() -> str:
+    """The real default profile (Qwen2.5-Coder-0.5B int8 full tier, SmolLM2-135M int4 mini tier),
+    pulled and exported once (cached under GHOSTWRIGHT_HOME across runs); servers take its name."""
+    from ghostwright.export.catalogue import DEFAULT_PROFILE
+    from ghostwright.export.models import pull_profile
 
-    pull_default()
-    return models_dir() / DEFAULT_MODEL
+    pull_profile(DEFAULT_PROFILE)
+    return DEFAULT_PROFILE
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """SmolLM2-135M with every variant (fp32 proves the graph against the numpy reference)."""
+    from ghostwright.export.catalogue import SMOLLM2
+    from ghostwright.export.models import pull_model
+    from ghostwright.home import models_dir
+
+    pull_model(SMOLLM2.name, ("fp32", "fp16", "int8", "int4"))
+    return models_dir() / SMOLLM2.name
 
 
 def pytest_configure(config: pytest.Config) -> None:

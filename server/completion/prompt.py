@@ -1,22 +1,25 @@
-"""Assemble the completion prompt: ranked context pieces under a token budget, then the prefix.
+"""Assemble what a completion needs: ranked context pieces under a token budget, then the prefix.
 
-The prompt reads like the file being written, because the default model has no FIM
-tokens and, shown code that looks finished, closes a Markdown fence or starts explaining:
+The result is an :class:`InfillPrompt` (what, not how): snippets from other files with their
+paths, the file's own head (imports, enclosing signatures) joined to the prefix window, the
+suffix window, the path and the language. Each model renders it in its own format; for one
+without FIM tokens (SmolLM2) it reads like the file being written:
 
     # Path: app/main.py                          header        (stable)
-    import os                                    imports       (stable)
     # Compare this snippet from pkg/util.py:     definitions   (changes when the lines
     # def helper(x: int) -> str:                                around the cursor do)
     # Compare this snippet from app/db.py:       recent edits  (changes on edits elsewhere)
+    import os                                    imports       (stable)
     class Service:                               enclosing signatures
         def run(self):
             <prefix window ... cursor>           prefix window (always; trimmed from the top)
 
-Stable pieces come first and each piece's inclusion depends only on the pieces before
-it, so typing on the cursor line leaves everything before the prefix window unchanged and
-the engine's prefix KV cache survives the keystroke. Context pieces share a fixed part of
-the budget (``CONTEXT_SHARE``), independent of how long the prefix is. With FIM token ids
-the segments are ``[prefix_id, context + prefix, suffix_id, suffix, middle_id]``.
+Qwen2.5-Coder gets the snippets as ``<|file_sep|>path`` files, then ``<|fim_prefix|>`` this
+file up to the cursor, ``<|fim_suffix|>`` the suffix, ``<|fim_middle|>``. Stable pieces come
+first and each piece's inclusion depends only on the pieces before it, so typing on the cursor
+line leaves everything before the prefix window unchanged and the engine's prefix KV cache
+survives the keystroke (with FIM only the suffix after it is prefilled again). Context pieces
+share a fixed part of the budget (``CONTEXT_SHARE``), independent of how long the prefix is.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from ghostwright.inference.api import Prompt, Segment
+from ghostwright.inference.api import InfillPrompt, Snippet, commented_snippet
 from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.completion.render import SymbolIndex, definition_pieces, display_path, recent_pieces
 from ghostwright.server.completion.trigger import completion_mode, should_trigger, stop_strings
@@ -50,7 +53,7 @@ class PieceInfo:
 
 @dataclass(frozen=True)
 class CompletionPrompt:
-    prompt: Prompt
+    prompt: InfillPrompt
     prefix: str  # the prefix window as sent (redacted): the text the completion continues
     suffix: str  # the suffix window (redacted): sent with FIM, used by the post-processor
     mode: str  # "single" | "multi"
@@ -66,10 +69,12 @@ def build_completion_prompt(
     recent_edits: RecentEdits | None,
     count_tokens: Callable[[str], int],
     budget_tokens: int,
-    fim_tokens: tuple[int, int, int] | None = None,
+    fim: bool = False,
+    repo: str = "",
     time_budget_s: float = 0.05,
 ) -> CompletionPrompt:
-    """The prompt for a completion at str index ``offset`` of ``doc``, within ``budget_tokens``."""
+    """The prompt for a completion at str index ``offset`` of ``doc``, within ``budget_tokens``.
+    ``fim``: the model reads the suffix, so it gets a share of the budget."""
     ensure_not_secret(doc.path)
     piece_s = time_budget_s / 6  # six slices, each with its own deadline
 
@@ -78,41 +83,43 @@ def build_completion_prompt(
 
     suffix_budget = int(budget_tokens * SUFFIX_SHARE)
     context_budget = int(budget_tokens * CONTEXT_SHARE)
-    prefix_budget = budget_tokens - context_budget - (suffix_budget if fim_tokens else 0)
+    prefix_budget = budget_tokens - context_budget - (suffix_budget if fim else 0)
     window = prefix_window(doc, offset, max_tokens=prefix_budget, count_tokens=count_tokens,
                            deadline=deadline())
     after = suffix_window(doc, offset, max_tokens=suffix_budget, count_tokens=count_tokens,
                           deadline=deadline())
     pieces = _Pieces(count_tokens, context_budget)
     comment = doc.spec.comment if doc.spec else None
+    here = display_path(doc.path or doc.uri, index)
+    snippets: list[Snippet] = []
+    head: list[str] = []  # this file's own lines above the prefix window
     if comment is not None:
-        here = display_path(doc.path or doc.uri, index)
         pieces.take("header", f"{comment} Path: {here}\n", here)
+        others = [("definition", p, c) for p, c in definition_pieces(doc, offset, index, here, deadline())]
+        others += [("recent", p, c) for p, c in recent_pieces(doc, window.start_line, after.end_line, recent_edits,
+                                                               index)]
+        for kind, path, code in others:
+            snippet = Snippet(path, redact(code))
+            if pieces.take(kind, commented_snippet(snippet, comment), path):
+                snippets.append(snippet)
         imports = [s for s in import_slices(doc, before_line=window.start_line, deadline=deadline())
                    if s.end_line < window.start_line]
-        if imports:
-            pieces.take("imports", _join_lines(imports) + "\n")
-        for path, text in definition_pieces(doc, offset, index, here, comment, deadline()):
-            pieces.take("definition", text, path)
-        recent = recent_pieces(doc, window.start_line, after.end_line, recent_edits, index, comment)
-        for path, text in recent:
-            pieces.take("recent", text, path)
+        if imports and pieces.take("imports", _join_lines(imports) + "\n"):
+            head.append(redact(_join_lines(imports) + "\n"))
         for piece in enclosing_slices(doc, offset, deadline=deadline()):
-            if piece.end_line < window.start_line:
-                pieces.take("enclosing", piece.text, f"lines {piece.start_line}-{piece.end_line}")
-    context = "".join(pieces.texts)
+            if piece.end_line < window.start_line and pieces.take("enclosing", piece.text,
+                                                                  f"lines {piece.start_line}-{piece.end_line}"):
+                head.append(redact(piece.text))
     suffix = redact(after.text)
-    suffix_cost = count_tokens(suffix) if fim_tokens else 0
+    suffix_cost = count_tokens(suffix) if fim else 0
     prefix = _trim_top(redact(window.text), budget_tokens - pieces.used - suffix_cost,
                        count_tokens)
     infos = [*pieces.infos, PieceInfo("prefix", count_tokens(prefix))]
-    segments: tuple[Segment, ...] = (context + prefix,)
-    if fim_tokens is not None:
+    if fim:
         infos.append(PieceInfo("suffix", suffix_cost))
-        segments = (fim_tokens[0], context + prefix, fim_tokens[1], suffix, fim_tokens[2])
     mode = completion_mode(doc, offset)
-    return CompletionPrompt(Prompt(segments), prefix, suffix, mode,
-                            stop_strings(doc.spec, mode), infos)
+    prompt = InfillPrompt("".join(head) + prefix, suffix, here, doc.language, comment, tuple(snippets), repo)
+    return CompletionPrompt(prompt, prefix, suffix, mode, stop_strings(doc.spec, mode), infos)
 
 
 class _Pieces:
@@ -120,16 +127,16 @@ class _Pieces:
 
     def __init__(self, count_tokens: Callable[[str], int], budget: int) -> None:
         self.count, self.left, self.used = count_tokens, budget, 0
-        self.texts: list[str] = []
         self.infos: list[PieceInfo] = []
 
-    def take(self, kind: str, text: str, detail: str = "") -> None:
-        text = redact(text)
-        cost = self.count(text)
-        if cost <= self.left:
-            self.left, self.used = self.left - cost, self.used + cost
-            self.texts.append(text)
-            self.infos.append(PieceInfo(kind, cost, detail))
+    def take(self, kind: str, text: str, detail: str = "") -> bool:
+        """Whether ``text`` fits what is left (then it is counted as spent)."""
+        cost = self.count(redact(text))
+        if cost > self.left:
+            return False
+        self.left, self.used = self.left - cost, self.used + cost
+        self.infos.append(PieceInfo(kind, cost, detail))
+        return True
 
 
 def _join_lines(slices: list[Slice]) -> str:

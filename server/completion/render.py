@@ -1,11 +1,8 @@
-"""Context from other files, rendered as comments in the current file's language.
+"""Context from other files: definitions used near the cursor, and recent edits elsewhere.
 
-A prompt must read like the file being written (see :mod:`.prompt`), so a definition
-from ``pkg/util.py`` or a snippet the user just edited appears as
-
-    # Compare this snippet from pkg/util.py:
-    # def helper(x: int) -> str:
-    #     '''Format x.'''
+Each comes back as (path, code): the model that runs the request spells them its own way
+(as ``<|file_sep|>path`` files for Qwen2.5-Coder, as comments for a model without repository
+tokens; see :class:`ghostwright.inference.api.InfillPrompt`).
 """
 
 from __future__ import annotations
@@ -35,10 +32,9 @@ class SymbolIndex(Protocol):
 
 
 def definition_pieces(
-    doc: Document, offset: int, index: SymbolIndex | None, here: str, comment: str,
-    deadline: float,
+    doc: Document, offset: int, index: SymbolIndex | None, here: str, deadline: float,
 ) -> list[tuple[str, str]]:
-    """Commented signatures of symbols used near the cursor and defined in other files."""
+    """Signatures (and docs) of symbols used near the cursor and defined in other files."""
     if index is None:
         return []
     names = identifiers_near(doc, offset, deadline=deadline)
@@ -50,7 +46,7 @@ def definition_pieces(
             methods = [m for m in index.definitions_in(definition.path)
                        if m.container == definition.name and m.kind == "method"]
             lines += [_indent(m.signature) for m in methods[:MAX_METHODS]]
-        rendered.append((definition.path, _commented(definition.path, lines, comment)))
+        rendered.append((definition.path, "".join(line + "\n" for line in lines)))
     return rendered
 
 
@@ -64,7 +60,7 @@ def _definition_lines(definition: Definition) -> list[str]:
 
 def recent_pieces(
     doc: Document, window_start: int, window_end: int, recent: RecentEdits | None,
-    index: SymbolIndex | None, comment: str,
+    index: SymbolIndex | None,
 ) -> list[tuple[str, str]]:
     """Recent edits in other documents, or in this one away from the windows."""
     found = []
@@ -73,13 +69,8 @@ def recent_pieces(
         if edit.uri == doc.uri and near:
             continue
         path = display_path(edit.path or edit.uri, index)
-        found.append((path, _commented(path, edit.text.splitlines(), comment)))
+        found.append((path, edit.text if edit.text.endswith("\n") else edit.text + "\n"))
     return found[:MAX_RECENT]
-
-
-def _commented(path: str, lines: list[str], comment: str) -> str:
-    body = "".join(f"{comment} {line}".rstrip() + "\n" for line in lines)
-    return f"{comment} Compare this snippet from {path}:\n{body}"
 
 
 def _indent(text: str) -> str:

@@ -9,6 +9,7 @@ answered from the typed-ahead cache without the model.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -83,7 +84,7 @@ class CompletionService:
         built = build_completion_prompt(
             doc, offset, index=server.index, recent_edits=server.recent_edits,
             count_tokens=engine.count_tokens, budget_tokens=settings.prompt_tokens,
-            fim_tokens=info.fim_tokens)
+            fim=info.fim, repo=server.workspace_name())
         max_tokens = settings.max_tokens if built.mode == "multi" else min(settings.max_tokens, SINGLE_LINE_MAX_TOKENS)
         request = GenerationRequest(
             prompt=built.prompt, max_tokens=max_tokens, stop=built.stop,
@@ -118,9 +119,9 @@ class CompletionService:
         return Suggestion(text, offset, "model", latency, stats.prompt_tokens, stats.prefilled_tokens)
 
     def _write_trace(self, built, max_tokens: int, raw: str, latency_ms: float, model_ms: float) -> None:
-        segments = [s if isinstance(s, str) else {"token": s} for s in built.prompt.segments]
+        prompt = dataclasses.asdict(built.prompt)  # what was asked; each tier renders it its own way
         with open(self._trace, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"segments": segments, "max_tokens": max_tokens, "stop": built.stop,
+            f.write(json.dumps({"prompt": prompt, "max_tokens": max_tokens, "stop": built.stop,
                                 "raw": raw, "latency_ms": round(latency_ms, 1), "model_ms": round(model_ms, 1)}) + "\n")
 
     async def _run(self, engine, request, built, doc, line, character, request_id):

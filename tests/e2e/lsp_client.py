@@ -10,6 +10,8 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from ghostwright.home import models_dir
+
 
 def capabilities() -> types.ClientCapabilities:
     """VS Code's profile, plus inline completion (pytest-lsp's profiles lack it)."""
@@ -18,11 +20,22 @@ def capabilities() -> types.ClientCapabilities:
     return caps
 
 
-async def start_server(model_dir: Path, home: Path, root: Path | None = None,
+def model_args(model: Path | str, home: Path) -> list[str]:
+    """``serve``'s model arguments: a folder as ``--model-dir``; a profile name as ``--model``, with the
+    exported models shared into the server's own ``home`` (its stats file stays its own)."""
+    if isinstance(model, Path):
+        return ["--model-dir", str(model)]
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "models").exists():
+        (home / "models").symlink_to(models_dir(), target_is_directory=True)
+    return ["--model", model]
+
+
+async def start_server(model: Path | str, home: Path, root: Path | None = None,
                        options: dict[str, Any] | None = None) -> LanguageClient:
     env = {**os.environ, "GHOSTWRIGHT_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "ghostwright.cli", "-v", "serve", "--model-dir", str(model_dir)],
+        server_command=[sys.executable, "-m", "ghostwright.cli", "-v", "serve", *model_args(model, home)],
         server_env=env,
     )
     client = await config.start()

@@ -44,9 +44,9 @@ PLAIN = '''def area(width, height):
 
 
 @pytest_asyncio.fixture
-async def client(default_model_dir, tmp_path):
+async def client(default_profile, tmp_path):
     (tmp_path / "ws").mkdir()
-    client = await start_server(default_model_dir, tmp_path / "home", tmp_path / "ws")
+    client = await start_server(default_profile, tmp_path / "home", tmp_path / "ws")
     # lsprotocol reads every code action that carries a command as a bare Command (its command
     # then being the whole nested object); editors tell them apart by the type of "command".
     converter = client.protocol._converter

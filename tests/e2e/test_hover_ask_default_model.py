@@ -82,14 +82,14 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest_asyncio.fixture
-async def start(default_model_dir, tmp_path, workspace, monkeypatch):
+async def start(default_profile, tmp_path, workspace, monkeypatch):
     """Start the server with a given hover budget; stopped after the test."""
     started = []
 
     async def launch(hover_budget_ms: int = 60000):  # generous by default: CI machines are slow and shared
         monkeypatch.setenv("GHOSTWRIGHT_TRACE_PROMPTS", str(tmp_path / "trace.jsonl"))
         monkeypatch.setenv("GHOSTWRIGHT_HOVER_BUDGET_MS", str(hover_budget_ms))
-        client = await start_server(default_model_dir, tmp_path / "home", workspace, {"deadlineMs": 30000})
+        client = await start_server(default_profile, tmp_path / "home", workspace, {"deadlineMs": 30000})
         started.append(client)
         return client
 

@@ -24,9 +24,9 @@ def is_prime(n: int) -> bool:
 
 
 @pytest_asyncio.fixture
-async def client(default_model_dir, tmp_path):
+async def client(default_profile, tmp_path):
     (tmp_path / "ws").mkdir()
-    client = await start_server(default_model_dir, tmp_path / "home", tmp_path / "ws",
+    client = await start_server(default_profile, tmp_path / "home", tmp_path / "ws",
                                 {"streaming": True, "deadlineMs": 30000})  # CI machines are slow and shared
     yield client
     await stop_server(client)

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from e2e.lsp_client import model_args
+
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
 PLUGIN = REPO / "editor-clients" / "nvim"
@@ -49,11 +51,12 @@ def find_nvim() -> str:
         pytrace=False)
 
 
-def server_cmd(model_dir: Path | str) -> list[str]:
-    """The `ghostwright serve` of this Python environment."""
+def server_cmd(model: Path | str, tmp_path: Path) -> list[str]:
+    """The `ghostwright serve` of this Python environment, on a model folder or a profile (whose
+    exported models are shared into the server's home under ``tmp_path``, see nvim_env)."""
     script = Path(sys.executable).parent / "ghostwright"
     base = [str(script)] if script.exists() else [sys.executable, "-m", "ghostwright.cli"]
-    return [*base, "serve", "--model-dir", str(model_dir)]
+    return [*base, "serve", *model_args(model, tmp_path / "gwhome")]
 
 
 def nvim_env(tmp_path: Path, config_file: Path) -> dict[str, str]:

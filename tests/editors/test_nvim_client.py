@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from editors.nvim_runner import HERE, run_headless, server_cmd
 
+from ghostwright.export.catalogue import DEFAULT_PROFILE, PROFILES
+
+FULL_MODEL = PROFILES[DEFAULT_PROFILE].full.model  # what the status names
+
 FUNCTION = '''import math
 
 
@@ -38,9 +42,9 @@ def python_file(tmp_path: Path, name: str = "primes.py") -> Path:
 
 
 @pytest.mark.default_model
-def test_ghost_text_is_streamed_and_accepted_word_line_and_all(default_model_dir, tmp_path):
+def test_ghost_text_is_streamed_and_accepted_word_line_and_all(default_profile, tmp_path):
     path = python_file(tmp_path)
-    r = run_headless(tmp_path, "ghost_text", {"cmd": server_cmd(default_model_dir), "server": GENEROUS},
+    r = run_headless(tmp_path, "ghost_text", {"cmd": server_cmd(default_profile, tmp_path), "server": GENEROUS},
                      file=str(path), line=DOCSTRING_LINE, screenshot=str(SCREENSHOT), ui=True, timeout_s=90)
 
     # Ghost text: one extmark at the cursor, inline first line, the rest as virtual lines.
@@ -77,9 +81,9 @@ def test_ghost_text_is_streamed_and_accepted_word_line_and_all(default_model_dir
     ast.parse(saved)  # what was accepted is valid Python
 
     # :Ghostwright status / stats and :checkhealth show the server's own view.
-    assert "model: smollm2-135m-instruct (loaded)" in r["status"] and re.search(r"device: (cpu|cuda);", r["status"])
+    assert f"model: {FULL_MODEL} (loaded)" in r["status"] and re.search(r"device: (cpu|cuda);", r["status"])
     assert "shown 2, accepted 1" in r["stats"]  # didShowCompletion for each showing (first, then cached); one accept
-    assert "OK server binary" in r["health"] and "OK model: smollm2-135m-instruct (loaded)" in r["health"]
+    assert "OK server binary" in r["health"] and f"OK model: {FULL_MODEL} (loaded)" in r["health"]
     assert re.search(r"device: (cpu|cuda);", r["health"])
 
     # Nothing went wrong on the way: no warning from the plugin or the server.
@@ -93,7 +97,7 @@ def test_problems_are_shown_not_swallowed(tmp_path):
         tmp_path, "no_server", bad_options, timeout_s=60,
         file=str(python_file(tmp_path)), other_file=str(python_file(tmp_path, "other.py")),
         no_model_file=str(python_file(tmp_path, "nomodel.py")),
-        no_model_cmd=server_cmd(tmp_path / "no-such-model"),
+        no_model_cmd=server_cmd(tmp_path / "no-such-model", tmp_path),
         broken_cmd=[sys.executable, "-c", "import sys; sys.exit('no model here')"])
 
     # Bad options: a warning each, and the defaults in force.

@@ -31,12 +31,12 @@ HOVER_SCREENSHOT = HERE / "artifacts" / "latest" / "nvim_hover"
 
 
 @pytest.mark.default_model
-def test_hover_explains_code_action_applies_and_ask_cites(default_model_dir, tmp_path):
+def test_hover_explains_code_action_applies_and_ask_cites(default_profile, tmp_path):
     (tmp_path / "ws").mkdir()
     path = tmp_path / "ws" / "calc.py"
     path.write_text(ACTIONS_FILE)
     (tmp_path / "ws" / "pyproject.toml").write_text("")  # a project root: the server indexes it for ask
-    setup = {"cmd": server_cmd(default_model_dir), "server": GENEROUS,
+    setup = {"cmd": server_cmd(default_profile, tmp_path), "server": GENEROUS,
              "cmd_env": {"GHOSTWRIGHT_HOVER_BUDGET_MS": "30000"}}  # a whole explanation even on a busy machine
     r = run_headless(tmp_path, "actions", setup, file=str(path), hover_name="is_even",
                      hover_screenshot=str(HOVER_SCREENSHOT), stub_line=r"^    %.%.%.$", action_title="^Implement add",

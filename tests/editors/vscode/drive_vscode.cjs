@@ -48,15 +48,16 @@ function readGhostwrightErrors() {
         }));
 }
 
-// True while the Ghostwright status bar item shows its spinner (a request in flight).
-function ghostwrightBusy() {
+// True while the Ghostwright status bar item (the one naming `model`) shows its spinner.
+function ghostwrightBusy(model) {
     return [...document.querySelectorAll('.statusbar-item')]
-        .some((el) => /smollm2/i.test(el.textContent) && el.querySelector('.codicon-loading'));
+        .some((el) => el.textContent.includes(model) && el.querySelector('.codicon-loading'));
 }
 
 async function statusBarText(page) {
-    return page.evaluate(() => [...document.querySelectorAll('.statusbar-item')]
-        .map((el) => el.textContent.trim()).filter((t) => /ghostwright|smollm2/i.test(t)).join(' | '));
+    return page.evaluate((model) => [...document.querySelectorAll('.statusbar-item')]
+        .map((el) => el.textContent.trim()).filter((t) => /ghostwright/i.test(t) || t.includes(model)).join(' | '),
+    config.model);
 }
 
 async function main() {
@@ -84,14 +85,14 @@ async function main() {
 
         // The extension is up and the model loaded when the status bar reads "model · device · latency";
         // an error notification from Ghostwright ends the wait at once.
-        const ready = await page.waitForFunction((readErrors) => {
+        const ready = await page.waitForFunction((readErrors, model) => {
             const errors = new Function(`return (${readErrors})()`)();
             if (errors.length) {
                 return { error: errors[0].message };
             }
             return [...document.querySelectorAll('.statusbar-item')]
-                .some((el) => /smollm2[^·]*·[^·]+·/.test(el.textContent)) && { error: null };
-        }, { timeout: config.timeoutMs, polling: 250 }, readGhostwrightErrors.toString())
+                .some((el) => el.textContent.includes(model) && el.textContent.split('·').length >= 3) && { error: null };
+        }, { timeout: config.timeoutMs, polling: 250 }, readGhostwrightErrors.toString(), config.model)
             .then((handle) => handle.jsonValue(), () => ({ error: 'timeout' }));
         if (ready.error === 'timeout') {
             await fail(`the Ghostwright status bar never showed a loaded model (status bar: ${await statusBarText(page)})`);
@@ -167,8 +168,8 @@ async function main() {
         }
         mark('ghost text');
         // Let the request finish (the final text replaces any partial one), then let it settle.
-        await page.waitForFunction((busy) => !new Function(`return (${busy})()`)(),
-            { timeout: config.timeoutMs, polling: 100 }, ghostwrightBusy.toString())
+        await page.waitForFunction((busy, model) => !new Function(`return (${busy})`)()(model),
+            { timeout: config.timeoutMs, polling: 100 }, ghostwrightBusy.toString(), config.model)
             .catch(() => fail('the suggestion request never finished'));
         await new Promise((r) => setTimeout(r, 500));
         await page.waitForFunction(hasGhost, { timeout: 5000, polling: 100 })

@@ -26,6 +26,9 @@ from pathlib import Path
 import pytest
 from vscode_env import REPO, run_checked, tail
 
+from ghostwright.export.catalogue import PROFILES
+from ghostwright.home import models_dir
+
 DRIVER = Path(__file__).with_name("drive_vscode.cjs")
 ARTIFACTS = REPO / "tests" / "editors" / "artifacts" / "latest"  # ignored by git: runs never touch the snapshot
 SCREENSHOT = ARTIFACTS / "vscode_ghost_text.png"
@@ -90,7 +93,7 @@ def _ghostwright_logs(user_data: Path, lines: int = 60) -> str:
 
 
 @pytest.mark.default_model
-def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vsix: Path,
+def test_ghost_text_in_vscode(default_profile: str, tools: dict[str, str], vsix: Path,
                               tmp_path: Path) -> None:
     server = Path(sys.executable).parent / "ghostwright"
     if not os.access(server, os.X_OK):
@@ -100,7 +103,7 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
     # A home of its own (stats.jsonl lands here) that shares the exported model.
     home = tmp_path / "gwhome"
     (home).mkdir()
-    (home / "models").symlink_to(default_model_dir.parent, target_is_directory=True)
+    (home / "models").symlink_to(models_dir(), target_is_directory=True)
     config, user_data, extensions = tmp_path / "config.yaml", tmp_path / "user-data", tmp_path / "extensions"
     workspace = tmp_path / "workspace"
     workspace.mkdir()
@@ -153,6 +156,7 @@ def test_ghost_text_in_vscode(default_model_dir: Path, tools: dict[str, str], vs
             "noServerScreenshot": str(NO_SERVER_SCREENSHOT), "badServerPath": str(BAD_SERVER),
             "brokenServerPath": str(broken), "question": QUESTION, "askTimeoutMs": 240_000,
             "askScreenshot": str(ASK_SCREENSHOT), "missingModel": MISSING_MODEL,
+            "model": PROFILES[default_profile].full.model,  # the status bar names the full tier's model
             "settingsFile": str(workspace / ".vscode" / "settings.json"),
             "timeoutMs": 180_000, "ghostTimeoutMs": 30_000,
         }), encoding="utf-8")

@@ -11,7 +11,7 @@ from tokenizers import Tokenizer
 from ghostwright.export.bundle import read_source
 from support.tiny_model import TinySpec
 
-GOLDEN = Path(__file__).parent / "golden" / "smollm2_llama_cpp_tokens.json"
+GOLDEN = Path(__file__).parent / "golden"
 SAMPLES = ["def f(x):\n    return x + 12345\n", "héllo wörld — 你好 🙂", "\t\ttabs  and   spaces\n\n"]
 
 
@@ -32,12 +32,19 @@ def test_special_tokens_and_vocabulary_carry_over(tiny_sources, tiny_tokenizer):
 
 
 @pytest.mark.default_model
-def test_default_model_tokenizer_matches_llama_cpp(default_model_dir):
-    """Ids recorded from llama.cpp itself (bench/make_tokenizer_golden.py)."""
-    tokenizer = Tokenizer.from_file(str(default_model_dir / "fp32" / "tokenizer.json"))
+@pytest.mark.parametrize(("tier", "golden", "vocab"), [
+    ("full", "qwen2.5-coder_llama_cpp_tokens.json", 151_936),  # pre = qwen2
+    ("mini", "smollm2_llama_cpp_tokens.json", 49_152),  # pre = smollm
+])
+def test_default_profile_tokenizers_match_llama_cpp(default_profile, tier, golden, vocab):
+    """Ids recorded from llama.cpp itself (bench/make_tokenizer_golden.py): code, unicode, emoji,
+    whitespace runs, digit groups, and control-token spellings that must stay text."""
+    from ghostwright.engine_source import resolve
+
+    tokenizer = Tokenizer.from_file(str(resolve(default_profile)[tier] / "tokenizer.json"))
     tokenizer.encode_special_tokens = True  # text that looks like a control token stays text
-    cases = json.loads(GOLDEN.read_text(encoding="utf-8"))["cases"]
+    cases = json.loads((GOLDEN / golden).read_text(encoding="utf-8"))["cases"]
     for case in cases:
         assert tokenizer.encode(case["text"], add_special_tokens=False).ids == case["ids"], case["text"]
         assert tokenizer.decode(case["ids"]) == case["text"]
-    assert tokenizer.get_vocab_size() == 49152
+    assert tokenizer.get_vocab_size() <= vocab

@@ -47,7 +47,7 @@ M.defaults = {
   -- Server settings, sent as initializationOptions (camelCase on the wire) and again on
   -- every setup() call. The server checks them too and reports bad values.
   server = {
-    model = '', -- a model name under $GHOSTWRIGHT_HOME/models; '' = the server's default
+    model = '', -- a profile (default, smollm2, qwen2.5-coder-1.5b) or a model folder; '' = the server's default
     tier = 'auto', -- auto | full | mini
     device = 'auto', -- auto | cpu | cuda
     backend_url = '', -- a remote OpenAI-compatible backend; '' = local

@@ -50,7 +50,7 @@ test('initializationOptions take configured values and fall back to defaults', (
     assert.equal(options.maxTokens, 32);
     assert.deepEqual(options.languages, ['python']);
     assert.equal(options.streaming, true);
-    assert.equal(options.model, 'smollm2-135m-instruct');
+    assert.equal(options.model, 'default');
     assert.equal(options.deadlineMs, 2000);
     assert.deepEqual(Object.keys(options), serverKeys(pkg));
 });

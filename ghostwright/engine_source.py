@@ -1,0 +1,46 @@
+"""What ``--model`` (or the editor's ``model`` setting) names: a profile, or one model folder.
+
+A profile (``default``, ``smollm2``, ``qwen2.5-coder-1.5b``; see the catalogue) gives each tier its
+own bundle; a model folder under ``$GHOSTWRIGHT_HOME/models`` (a shipped model's short name, or
+a name given to ``ghostwright model export``) gives its variants as tiers; ``--model-dir`` is a
+folder anywhere. Resolved here, in the wiring, so neither the server nor the engine needs to
+know the catalogue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ghostwright.errors import EngineError
+from ghostwright.export.catalogue import ALIASES, DEFAULT_PROFILE, PROFILES
+from ghostwright.home import models_dir
+
+BundlePaths = Path | dict[str, Path]  # a model (or bundle) folder, or tier -> bundle folder
+
+
+def resolve(model: str | None = None, model_dir: str | Path | None = None) -> BundlePaths:
+    """The bundles to load; a clear error naming the command that prepares them when absent."""
+    if model_dir:
+        path = Path(model_dir).expanduser()
+        if not path.exists():
+            raise EngineError(f"{path} does not exist")
+        return path
+    name = model or DEFAULT_PROFILE
+    if name in PROFILES:
+        tiers = {tier: models_dir() / c.model / c.variant for tier, c in PROFILES[name].tiers().items()}
+        missing = [str(p) for p in tiers.values() if not p.is_dir()]
+        if missing:
+            command = "ghostwright model pull" + ("" if name == DEFAULT_PROFILE else f" {name}")
+            raise EngineError(f"profile {name!r} is not ready ({', '.join(missing)} missing): run `{command}`")
+        return tiers
+    folder = models_dir() / ALIASES.get(name, name)
+    if not folder.is_dir():
+        raise EngineError(f"no profile or model called {name!r} under {models_dir()}: `ghostwright model pull` "
+                          "fetches the shipped models, `ghostwright model export PATH --name NAME` adds your own")
+    return folder
+
+
+def describe(source: BundlePaths) -> str:
+    if isinstance(source, dict):
+        return ", ".join(f"{tier}: {path.parent.name}/{path.name}" for tier, path in source.items())
+    return str(source)
