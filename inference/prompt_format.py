@@ -86,8 +86,13 @@ def render_chat(manifest: BundleManifest, special_ids: dict[str, int], prompt: C
         return Prompt((*rendered.segments, prompt.prefill) if prompt.prefill else rendered.segments)
     contents = [m["content"] for m in messages]
     masked = [{"role": m["role"], "content": _PLACEHOLDER.format(i)} for i, m in enumerate(messages)]
-    text = _jinja(template).render(messages=masked, add_generation_prompt=prompt.add_generation_prompt,
-                                   bos_token="", eos_token="", tools=None, documents=None)
+    from jinja2 import TemplateError
+
+    try:
+        text = _jinja(template).render(messages=masked, add_generation_prompt=prompt.add_generation_prompt,
+                                       bos_token="", eos_token="", tools=None, documents=None)
+    except TemplateError as exc:  # SecurityError included: the sandbox refused what the template tried
+        raise RequestError(f"the model's chat template failed: {exc}") from exc
     segments: list[Segment] = []
     pattern = re.compile("|".join([r"\x00gw(\d+)\x00", *(re.escape(t) for t in sorted(special_ids, key=len,
                                                                                       reverse=True))]))

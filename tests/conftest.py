@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support.tiny_model import TinySpec, train_tokenizer, write_gguf, write_hf_folder
+from support.tiny_model import FIM_SPECIALS, SPECIALS, TinySpec, train_tokenizer, write_gguf, write_hf_folder
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +26,19 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_tokenizer) -> 
     for variant in ("fp32", "int4"):
         export_variant(source, variant, root / "model" / variant, name="tiny")
     return root / "model"
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An int8 bundle of a tiny Qwen2 GGUF whose vocabulary has Qwen2.5-Coder's FIM and repository
+    tokens (and, like the real file, no fim_* keys), exported by the real code path."""
+    from ghostwright.export.bundle import export_variant, read_source
+
+    root = tmp_path_factory.mktemp("tiny-qwen")
+    tokenizer = train_tokenizer(specials=[*SPECIALS, *FIM_SPECIALS])
+    spec = TinySpec(architecture="qwen2", max_positions=1024, tie=False, seed=3)
+    source = read_source(write_gguf(root / "tiny-qwen.gguf", spec, tokenizer))
+    return export_variant(source, "int8", root / "model" / "int8", name="tiny-qwen")
 
 
 @pytest.fixture(scope="session")

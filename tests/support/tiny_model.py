@@ -26,6 +26,8 @@ CORPUS = [
     "héllo wörld — 你好 🙂 tabs\tand\nnewlines 12345\n",
 ]
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+# Qwen2.5-Coder's fill-in-the-middle and repository tokens, spelled as in its vocabulary.
+FIM_SPECIALS = ["<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"]
 
 
 @dataclass
@@ -42,14 +44,14 @@ class TinySpec:
     seed: int = 0
 
 
-def train_tokenizer(vocab_size: int = 400) -> Tokenizer:
+def train_tokenizer(vocab_size: int = 400, specials: list[str] = SPECIALS) -> Tokenizer:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
     )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        vocab_size=vocab_size, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
     )
     tok.train_from_iterator(CORPUS * 20, trainer)
     return tok
@@ -141,7 +143,8 @@ def write_gguf(path: Path, spec: TinySpec, tokenizer: Tokenizer | None = None, q
     writer.add_tokenizer_pre("smollm")
     writer.add_token_list(tokens)
     writer.add_token_merges(merges)
-    writer.add_token_types([3 if t in SPECIALS else 1 for t in tokens])
+    special = {a.content for a in tokenizer.get_added_tokens_decoder().values() if a.special}
+    writer.add_token_types([3 if t in special else 1 for t in tokens])  # no fim_* keys: found by spelling
     writer.add_bos_token_id(1)
     writer.add_eos_token_id(2)
     writer.add_add_bos_token(False)

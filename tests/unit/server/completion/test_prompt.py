@@ -1,4 +1,9 @@
-"""Prompt assembly: cache stability, budgets, cross-file context, recent edits, secrets."""
+"""Prompt assembly: cache stability, budgets, cross-file context, recent edits, secrets.
+
+What the server builds is rendered here the way the engine's tiers render it (prefix-only
+with comments for SmolLM2, plain FIM, Qwen2.5-Coder's repository-level FIM), so the tests see
+the token sequence a model would.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ghostwright.errors import RequestError
+from ghostwright.inference.prompt_format import CODE, FIM, REPO_FIM, PromptFormat, render_infill
 from ghostwright.server.completion.prompt import CompletionPrompt, build_completion_prompt
 from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.context.document import Document
@@ -40,13 +46,27 @@ def build(doc: Document, offset: int, budget: int = 200, **kwargs: object) -> Co
                                    **options)  # type: ignore[arg-type]
 
 
-def text_of(built: CompletionPrompt) -> str:
-    return "".join(s for s in built.prompt.segments if isinstance(s, str))
+CODE_FORMAT = PromptFormat(CODE)
+FIM_FORMAT = PromptFormat(FIM, (7, 8, 9))
+REPO_FORMAT = PromptFormat(REPO_FIM, (7, 8, 9), (5, 6))
 
 
-def before_prefix(built: CompletionPrompt) -> str:
-    first = next(s for s in built.prompt.segments if isinstance(s, str))
-    return first[: len(first) - len(built.prefix)]
+def segments(built: CompletionPrompt, fmt: PromptFormat | None = None) -> tuple[str | int, ...]:
+    """As a tier renders it: FIM when the prompt was built for a model that reads the suffix."""
+    if fmt is None:
+        fmt = FIM_FORMAT if any(p.kind == "suffix" for p in built.pieces) else CODE_FORMAT
+    return render_infill(fmt, built.prompt).segments
+
+
+def text_of(built: CompletionPrompt, fmt: PromptFormat | None = None) -> str:
+    return "".join(s for s in segments(built, fmt) if isinstance(s, str))
+
+
+def before_prefix(built: CompletionPrompt, fmt: PromptFormat | None = None) -> tuple[str | int, ...]:
+    """Everything the model reads before the prefix window ends (what the KV cache keeps)."""
+    rendered = segments(built, fmt)
+    at = next(i for i, s in enumerate(rendered) if isinstance(s, str) and s.endswith(built.prefix))
+    return (*rendered[:at], rendered[at][: len(rendered[at]) - len(built.prefix)])
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
@@ -56,10 +76,10 @@ def test_typing_on_the_cursor_line_keeps_the_text_before_the_prefix(
 ) -> None:
     marked = source.read_text()
     fim = (1, 2, 3) if budget == 150 else None
-    base = build(*doc_at(marked, source.name), budget=budget, fim_tokens=fim)
+    base = build(*doc_at(marked, source.name), budget=budget, fim=fim is not None)
     for typed in ("a", "ab", "ab(", "ab(c, 1", "ab(c, 1) + dd"):
         doc, offset = doc_at(marked.replace(CURSOR, typed + CURSOR), source.name)
-        built = build(doc, offset, budget=budget, fim_tokens=fim)
+        built = build(doc, offset, budget=budget, fim=fim is not None)
         assert before_prefix(built) == before_prefix(base), typed
         assert built.prefix == base.prefix + typed
 
@@ -68,26 +88,26 @@ def test_typing_on_the_cursor_line_keeps_the_text_before_the_prefix(
 @pytest.mark.parametrize("budget", [20, 50, 100, 300, 1000])
 def test_prompt_fits_the_budget(source: Path, budget: int) -> None:
     for fim in (None, (1, 2, 3)):
-        built = build(*doc_at(source.read_text(), source.name), budget=budget, fim_tokens=fim)
+        built = build(*doc_at(source.read_text(), source.name), budget=budget, fim=fim is not None)
         assert sum(p.tokens for p in built.pieces) <= budget
         assert count_tokens(text_of(built)) <= budget + len(built.pieces)
-        assert built.prefix and text_of(built).startswith(before_prefix(built))
+        assert built.prefix and built.prompt.prefix.endswith(built.prefix) and built.prefix in text_of(built)
 
 
 def test_fim_segments() -> None:
     doc, offset = doc_at("def f():\n    return <|cursor|>\n\nprint(f())\n", "a.py")
-    built = build(doc, offset, fim_tokens=(7, 8, 9))
-    segments = built.prompt.segments
-    assert [segments[0], segments[2], segments[4]] == [7, 8, 9]
-    assert segments[1].endswith("    return ") and segments[1].startswith("# Path: a.py\n")
-    assert segments[3] == "\n\nprint(f())\n" == built.suffix
+    built = build(doc, offset, fim=True)
+    rendered = segments(built)
+    assert [rendered[0], rendered[2], rendered[4]] == [7, 8, 9]
+    assert rendered[1].endswith("    return ") and rendered[1].startswith("# Path: a.py\n")
+    assert rendered[3] == "\n\nprint(f())\n" == built.suffix
     assert [p.kind for p in built.pieces] == ["header", "prefix", "suffix"]
 
 
 def test_without_fim_the_suffix_is_kept_but_not_sent() -> None:
     doc, offset = doc_at("x = (<|cursor|>)\ny = 2\n", "a.py")
     built = build(doc, offset)
-    assert built.prompt.segments == ("# Path: a.py\nx = (",)
+    assert segments(built) == ("# Path: a.py\nx = (",)
     assert built.suffix == ")\ny = 2\n" and built.mode == "single" and built.stop == ["\n"]
 
 
@@ -181,8 +201,34 @@ def test_typing_a_known_name_keeps_the_cross_file_context(tmp_path: Path) -> Non
     marked = "import pkg\n\ndef run():\n    u = User()\n    <|cursor|>\n"
     base = build(*doc_at(marked, "app.py", str(tmp_path)), budget=400, index=index,
                  recent_edits=recent)
-    assert "pkg/models.py" in before_prefix(base) and "x = 1" in before_prefix(base)
+    assert "pkg/models.py" in before_prefix(base)[-1] and "x = 1" in before_prefix(base)[-1]
     for typed in ("he", "helper", "helper(", "helper(u.name()"):
         doc, offset = doc_at(marked.replace(CURSOR, typed + CURSOR), "app.py", str(tmp_path))
         built = build(doc, offset, budget=400, index=index, recent_edits=recent)
         assert before_prefix(built) == before_prefix(base), typed
+
+
+def test_repository_level_fim_gives_other_files_as_files(tmp_path: Path) -> None:
+    """Qwen2.5-Coder's format: <|repo_name|>name, <|file_sep|>path + code per snippet, then the file."""
+    index = workspace(tmp_path)
+    doc, offset = doc_at("u = User()\ns = helper(1)\n<|cursor|>\nprint(s)\n", "app.py", str(tmp_path))
+    built = build(doc, offset, budget=400, index=index, fim=True, repo="shop")
+    rendered = segments(built, REPO_FORMAT)
+    assert rendered[:2] == (5, "shop\n")
+    files = [rendered[i + 1] for i, s in enumerate(rendered) if s == 6]
+    assert files[0].startswith("pkg/util.py\ndef helper(x: int) -> str:\n")
+    assert any(f.startswith("pkg/models.py\nclass User:\n    def name(self) -> str:\n") for f in files)
+    assert files[-1] == "app.py\n"
+    assert rendered[-5:] == (7, built.prompt.prefix, 8, "\nprint(s)\n", 9)
+    assert "# Compare" not in text_of(built, REPO_FORMAT)  # files, not comments
+    assert "sk-abcdefghijklmnopqrstuvwx" not in text_of(built, REPO_FORMAT)
+
+
+def test_typing_keeps_everything_before_the_prefix_in_repository_fim(tmp_path: Path) -> None:
+    index = workspace(tmp_path)
+    marked = "import pkg\n\ndef run():\n    u = User()\n    <|cursor|>\n"
+    base = build(*doc_at(marked, "app.py", str(tmp_path)), budget=400, index=index, fim=True, repo="shop")
+    for typed in ("he", "helper", "helper(", "helper(u.name()"):
+        doc, offset = doc_at(marked.replace(CURSOR, typed + CURSOR), "app.py", str(tmp_path))
+        built = build(doc, offset, budget=400, index=index, fim=True, repo="shop")
+        assert before_prefix(built, REPO_FORMAT) == before_prefix(base, REPO_FORMAT), typed

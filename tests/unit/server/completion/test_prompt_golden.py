@@ -1,9 +1,10 @@
 """Golden tests for prompt assembly, one case per language and situation.
 
 Each case is a source file ``golden/<case>.<ext>`` holding one ``<|cursor|>`` marker, and
-``golden/<case>.expected.txt`` with the rendered prompt (FIM ids shown as
-``<FIM_PREFIX>``/``<FIM_SUFFIX>``/``<FIM_MIDDLE>``; a non-FIM prompt ends at ``<|cursor|>``),
-the mode, the stop strings and the pieces with their token counts.
+``golden/<case>.expected.txt`` with the prompt as a tier renders it, the mode, the stop
+strings and the pieces with their token counts. FIM cases are rendered in Qwen2.5-Coder's
+repository-level format (control tokens shown by name), the others as SmolLM2 reads them: the
+file with the snippets as comments, ending at ``<|cursor|>``.
 
 To regenerate the expected files after an intended change, run
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from ghostwright.inference.prompt_format import CODE, REPO_FIM, PromptFormat, render_infill
 from ghostwright.server.completion.prompt import CompletionPrompt, build_completion_prompt
 from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.context.document import Document
@@ -30,8 +32,9 @@ from ghostwright.server.context.workspace_index import WorkspaceIndex
 
 GOLDEN = Path(__file__).parent / "golden"
 CURSOR = "<|cursor|>"
-FIM = (1, 2, 3)
-FIM_NAMES = {1: "<FIM_PREFIX>", 2: "<FIM_SUFFIX>", 3: "<FIM_MIDDLE>"}
+NAMES = {1: "<|fim_prefix|>", 2: "<|fim_suffix|>", 3: "<|fim_middle|>", 4: "<|repo_name|>", 5: "<|file_sep|>"}
+REPO_FORMAT = PromptFormat(REPO_FIM, (1, 2, 3), (4, 5))
+CODE_FORMAT = PromptFormat(CODE)
 UPDATE = os.environ.get("GHOSTWRIGHT_UPDATE_GOLDEN") == "1"
 
 
@@ -54,6 +57,7 @@ CASES = {
     "py_mid_expression": Case("py_mid_expression.py", "stats.py"),
     "py_class_method": Case("py_class_method.py", "settings.py", budget=150),
     "py_cross_file": Case("py_cross_file.py", "app/main.py", budget=400, workspace="py_workspace"),
+    "py_cross_file_fim": Case("py_cross_file.py", "app/main.py", budget=400, fim=True, workspace="py_workspace"),
     "py_fim": Case("py_fim.py", "fib.py", fim=True),
     "js_function": Case("js_function.js", "src/count.js"),
     "ts_class_method": Case("ts_class_method.ts", "src/queue.ts", budget=120),
@@ -85,13 +89,14 @@ def build(case: Case, root: Path) -> CompletionPrompt:
     doc = Document((root / case.at).as_uri(), spec.name if spec else "plaintext", text, 1)
     return build_completion_prompt(
         doc, offset, index=index, recent_edits=recent, count_tokens=count_tokens,
-        budget_tokens=case.budget, fim_tokens=FIM if case.fim else None,
+        budget_tokens=case.budget, fim=case.fim, repo="workspace",
         time_budget_s=10.0,  # goldens are about content; a loaded machine must not drop pieces
     )
 
 
 def render(name: str, case: Case, built: CompletionPrompt) -> str:
-    body = "".join(FIM_NAMES[s] if isinstance(s, int) else s for s in built.prompt.segments)
+    rendered = render_infill(REPO_FORMAT if case.fim else CODE_FORMAT, built.prompt)
+    body = "".join(NAMES[s] if isinstance(s, int) else s for s in rendered.segments)
     pieces = " ".join(f"{p.kind}={p.tokens}" for p in built.pieces)
     return (
         f"case: {name} ({case.at}, budget={case.budget}, fim={'yes' if case.fim else 'no'})\n"
