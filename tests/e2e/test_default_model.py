@@ -1,7 +1,8 @@
-"""The real default model (SmolLM2-135M-Instruct) through export and inference.
+"""The real models of the default profile through export and inference.
 
-Pulled and exported once per machine (cached under GHOSTWRIGHT_HOME), then checked:
-logits against the numpy reference, int8 and int4 against fp32 on real code, and a completion.
+Pulled and exported once per machine (cached under GHOSTWRIGHT_HOME), then checked: SmolLM2's
+logits against the numpy reference, its int8 and int4 against fp32 on real code, and
+completions from both tiers of the default profile (Qwen2.5-Coder-0.5B with FIM, SmolLM2).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ghostwright.engine_source import resolve
 from ghostwright.export.verify import verify_bundle
-from ghostwright.inference import GenerationRequest, Prompt, load_engine
+from ghostwright.inference import GenerationRequest, InfillPrompt, load_engine
 from ghostwright.inference.decoder import Decoder
 from ghostwright.inference.manifest import read_manifest
 from ghostwright.inference.tokenization import TextTokenizer
@@ -22,10 +24,10 @@ from ghostwright.inference.tokenization import TextTokenizer
 pytestmark = pytest.mark.default_model
 
 
-def test_all_variants_exist_and_fp32_equals_the_reference(default_model_dir):
+def test_all_variants_exist_and_fp32_equals_the_reference(smollm2_dir):
     for variant in ("fp32", "fp16", "int8", "int4"):
-        assert (default_model_dir / variant / "manifest.json").is_file()
-    report = verify_bundle(default_model_dir / "fp32")
+        assert (smollm2_dir / variant / "manifest.json").is_file()
+    report = verify_bundle(smollm2_dir / "fp32")
     print(f"\nfp32 vs numpy reference on {report.tokens} tokens: max |diff| = {report.max_abs_diff:.2e}")
     assert report.max_abs_diff < 1e-3
     assert report.top1_agree
@@ -45,26 +47,34 @@ def teacher_forced_top1(bundle, ids: list[int]) -> np.ndarray:
     ("int8", 0.93),  # the CPU's full tier must keep fp32's choices: measured 97% on difflib.py
     ("int4", 0.70),  # measured 77% (Q4_1 weights rounded a second time into int4)
 ])
-def test_quantized_variants_agree_with_fp32_on_real_code(default_model_dir, variant, floor):
+def test_quantized_variants_agree_with_fp32_on_real_code(smollm2_dir, variant, floor):
     code = Path(textwrap.__file__).read_text(encoding="utf-8")[2000:6000]
-    manifest = read_manifest(default_model_dir / "fp32")
+    manifest = read_manifest(smollm2_dir / "fp32")
     tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size, None, False)
     ids = tokenizer.encode_text(code)[:300]
-    fp32 = teacher_forced_top1(default_model_dir / "fp32", ids)
-    quantized = teacher_forced_top1(default_model_dir / variant, ids)
+    fp32 = teacher_forced_top1(smollm2_dir / "fp32", ids)
+    quantized = teacher_forced_top1(smollm2_dir / variant, ids)
     agreement = float(np.mean(fp32 == quantized))
     print(f"\n{variant} vs fp32 top-1 agreement over {len(fp32)} positions of textwrap.py: {agreement:.1%}")
     assert agreement >= floor
 
 
-def test_greedy_completion_of_a_function_body_parses(default_model_dir):
-    prompt = 'import math\n\n\ndef is_prime(n: int) -> bool:\n    """Return True if n is a prime number."""\n    '
-    engine = load_engine(default_model_dir, device="cpu", tiers=("full",))
+PREFIX = 'import math\n\n\ndef is_prime(n: int) -> bool:\n    """Return True if n is a prime number."""\n    '
+SUFFIX = "\n\n\ndef primes_below(limit: int) -> list[int]:\n    return [n for n in range(limit) if is_prime(n)]\n"
+
+
+@pytest.mark.parametrize("tier", ["full", "mini"])
+def test_each_tier_of_the_default_profile_completes_a_function_body(default_profile, tier):
+    """Qwen2.5-Coder fills the middle (it reads the suffix); SmolLM2 continues the prefix."""
+    engine = load_engine(resolve(default_profile), device="cpu", tiers=(tier,), warm_up=False)
     try:
-        chunks = list(engine.generate(GenerationRequest(prompt=Prompt.text(prompt), max_tokens=80,
+        assert engine.info().formats[tier] == ("repo-fim" if tier == "full" else "code")
+        prompt = InfillPrompt(PREFIX, SUFFIX, "primes.py", "python", "#")
+        chunks = list(engine.generate(GenerationRequest(prompt=prompt, max_tokens=100, tier=tier, heal_last_token=True,
                                                         stop=["\n\n\n", "\ndef ", "```"])))
     finally:
         engine.close()
     completion = "".join(c.text for c in chunks)
+    print(f"\n{tier}: {completion!r} ({chunks[-1].finish})")
     assert "return" in completion
-    ast.parse(prompt + completion)
+    ast.parse(PREFIX + completion + SUFFIX)
