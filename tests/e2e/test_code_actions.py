@@ -223,7 +223,7 @@ async def test_fix_diagnostic_and_rewrite_selection(client, tmp_path):
 
 async def test_edit_refused_when_the_document_changes_while_the_action_runs(client, tmp_path):
     uri = (tmp_path / "ws" / "calc.py").as_uri()
-    open_doc(client, uri, UNSATISFIABLE)  # every candidate is sampled: the typing lands while it works
+    open_doc(client, uri, ADD)  # the typing lands while the model works
     action = with_data(pick(await actions_at(client, uri, 3), "Implement add"), samples=2, maxTokens=48)
     pending = asyncio.ensure_future(client.code_action_resolve_async(action))
     await wait_for_progress(client, "begin")

@@ -9,7 +9,8 @@ each in the sandbox, then probe inputs near them (see :mod:`ghostwright.server.v
 passes the most examples (all of them, ideally; one that special-cases them passes none), ties
 broken by how much the other decodes agree with it on the probes, then by the model's mean
 log-probability. The result says what was verified ("3/3 examples pass"), and the log keeps
-every candidate's evidence.
+every candidate's evidence. When the docstring has examples and no candidate passes any of
+them, nothing is applied: the action says so instead.
 
 Modules: ``action`` (offer, run, choose), ``prompts`` (the two prompt shapes), ``candidates``
 (temperature schedule, decoding, ranking), ``answer`` (an answer as edits, and what the sandbox

@@ -116,6 +116,10 @@ async def run(ctx: ActionContext) -> ActionResult:
     for candidate, score in zip(candidates, support([c.voter() for c in candidates]), strict=True):
         candidate.support = score
     best = max(candidates, key=Candidate.rank)
+    if examples and best.passed <= 0:  # code that fails every example the user wrote is not an implementation
+        log.info("implement %s: refused, no candidate passes an example\n%s", target.name, "\n".join(evidence))
+        raise ActionError(f"no valid implementation of {target.name}: none of {len(candidates)} candidates passes any "
+                          f"of its {len(examples)} example(s) (0/{len(examples)} examples pass)")
     if probes and len(candidates) > 1:
         evidence.append(f"{len(probes)} probe inputs, e.g. {probes[0]}; support: "
                         + ", ".join(f"candidate {c.index} {c.support:.2f} ({c.votes} vote{'s' if c.votes > 1 else ''})"
