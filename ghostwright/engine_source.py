@@ -23,7 +23,8 @@ def resolve(model: str | None = None, model_dir: str | Path | None = None) -> Bu
     if model_dir:
         path = Path(model_dir).expanduser()
         if not path.exists():
-            raise EngineError(f"{path} does not exist")
+            raise EngineError(f"{path} does not exist: `ghostwright model pull` fetches the shipped models, "
+                              "`ghostwright model export PATH --name NAME` adds your own")
         return path
     name = model or DEFAULT_PROFILE
     if name in PROFILES:

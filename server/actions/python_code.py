@@ -133,18 +133,26 @@ def _check_body(body: str) -> str:
 
 
 def new_imports(code: str, existing: str) -> list[str]:
-    """Top-level imports the answer uses that ``existing`` (the document) lacks."""
+    """Top-level imports the answer uses that ``existing`` (the document) lacks.
+
+    Only imports binding a name the answer reads: a model restating a function often opens with
+    ``from typing import *`` boilerplate, and a star import never goes into the user's file."""
     try:
         tree = parse_prefix(code)
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     except InvalidAnswer:
         return []
     have = {line.strip() for line in existing.split("\n")}
     out = []
     for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            line = ast.unparse(node)
-            if line not in have and line not in out:
-                out.append(line)
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        bound = {(a.asname or a.name).split(".")[0] for a in node.names}
+        if "*" in bound or not bound & used:
+            continue
+        line = ast.unparse(node)
+        if line not in have and line not in out:
+            out.append(line)
     return out
 
 

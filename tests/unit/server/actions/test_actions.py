@@ -121,8 +121,9 @@ def test_code_is_taken_from_fences_closed_or_not() -> None:
 
 
 def test_imports_and_helpers_the_answer_needs_are_kept() -> None:
-    code = ("import math\nfrom typing import List\n\ndef helper(x):\n    return x * 2\n\n"
-            "def f(x):\n    return helper(x)\n")
+    code = ("import math\nimport os\nfrom typing import *\nfrom typing import List\n\ndef helper(x):\n"
+            "    return x * 2\n\ndef f(x: List[int]):\n    return helper(math.floor(x))\n")
+    # math is used and missing; List is already imported; os is unused; a star import never goes in
     assert new_imports(code, "from typing import List\n") == ["import math"]
     assert helper_definitions(code, "return helper(x)", "def f(x):\n    pass\n") == ["def helper(x):\n    return x * 2"]
     assert helper_definitions(code, "return helper(x)", "def helper(x):\n    return 0\n") == []
