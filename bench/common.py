@@ -56,3 +56,44 @@ def save(name: str, payload: dict) -> Path:
 
 
 __all__ = ["median", "peak_rss_mb", "real_code", "run_worker", "save", "sys", "table"]
+
+
+def default_model(variants: tuple[str, ...] | None = None) -> tuple[Path, Path]:
+    """The default profile's full-tier model (Qwen2.5-Coder-0.5B): the folder of its exported
+    variants (``variants``, else the catalogue's) and the GGUF they came from, which the peer runs."""
+    from ghostwright.export.catalogue import DEFAULT_PROFILE, PROFILES, shipped
+    from ghostwright.export.models import pull_model
+    from ghostwright.export.pull import fetch_gguf
+
+    name = PROFILES[DEFAULT_PROFILE].full.model
+    paths = pull_model(name, variants)
+    return paths[0].parent, fetch_gguf(shipped(name))
+
+
+def infill_text(prompt: dict, bundle: Path) -> str:
+    """A traced InfillPrompt as the text a peer server is sent: rendered in the model's own format,
+    its control tokens spelled out (llama.cpp parses them back from the prompt text)."""
+    from ghostwright.inference.api import InfillPrompt, Snippet
+    from ghostwright.inference.manifest import read_manifest
+    from ghostwright.inference.prompt_format import format_for, render_infill
+    from ghostwright.inference.tokenization import TextTokenizer
+
+    manifest = read_manifest(bundle)
+    tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size, None, False)
+    snippets = tuple(Snippet(**s) for s in prompt.get("snippets", ()))
+    rendered = render_infill(format_for(manifest), InfillPrompt(**{**prompt, "snippets": snippets}))
+    return "".join(s if isinstance(s, str) else tokenizer.token_text(s) for s in rendered.segments)
+
+
+def chat_text(messages: list[dict[str, str]], bundle: Path) -> str:
+    """``messages`` through the model's own chat template, control tokens spelled out: the text a
+    peer is given so that both engines read the very prompt Ghostwright's engine builds."""
+    from ghostwright.inference.api import ChatPrompt
+    from ghostwright.inference.manifest import read_manifest
+    from ghostwright.inference.prompt_format import render_chat
+    from ghostwright.inference.tokenization import TextTokenizer
+
+    manifest = read_manifest(bundle)
+    tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size, None, False)
+    rendered = render_chat(manifest, tokenizer.special_ids(), ChatPrompt.of(messages))
+    return "".join(s if isinstance(s, str) else tokenizer.token_text(s) for s in rendered.segments)

@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import median, peak_rss_mb, real_code, run_worker, save, table
+from common import default_model, median, peak_rss_mb, real_code, run_worker, save, table
 
 PREFILL_LENGTHS = (32, 512, 1024)
 DECODE_PROMPT, DECODE_TOKENS = 512, 128
 
 
-VARIANTS = ("int8", "fp32", "int4")  # ours, as columns: full tier on CPU, float, mini tier
+VARIANTS = ("int8", "int4")  # ours, as columns: the CPU full tier, and int4
 
 
 class Ours:
@@ -153,11 +153,8 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    from ghostwright.export.models import pull_default
-    from ghostwright.export.pull import fetch_default_gguf
 
-    model_dir = pull_default()[0].parent
-    gguf = fetch_default_gguf()
+    model_dir, gguf = default_model(VARIANTS)
     common = ["--threads", str(args.threads), "--repeats", str(args.repeats)]
     script = Path(__file__).resolve()
     results = {"llama.cpp": run_worker(args.peer_python, script,
@@ -166,8 +163,7 @@ def main() -> None:
         results[variant] = run_worker(sys.executable, script, ["--worker", variant, "--model-dir", str(model_dir),
                                                                *common])
     peer = results["llama.cpp"]
-    rows = [["metric", "llama.cpp Q4_1", "ours int8 (full)", "ratio", "ours fp32", "ratio", "ours int4 (mini)",
-             "ratio"]]
+    rows = [["metric", f"llama.cpp {gguf.name}", "ours int8 (full)", "ratio", "ours int4", "ratio"]]
 
     def row(name: str, get, higher_is_better: bool = True, fmt: str = "{:.0f}") -> None:
         cells = [name, fmt.format(get(peer))]

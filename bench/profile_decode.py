@@ -19,7 +19,7 @@ import numpy as np
 import onnxruntime as ort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import real_code, save, table
+from common import default_model, real_code, save, table
 
 
 def step_time(decoder, ids: list[int], steps: int) -> float:
@@ -37,12 +37,11 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=512)
     parser.add_argument("--steps", type=int, default=64)
     args = parser.parse_args()
-    from ghostwright.export.models import pull_default
     from ghostwright.inference.decoder import Decoder
     from ghostwright.inference.manifest import read_manifest
     from ghostwright.inference.tokenization import TextTokenizer
 
-    bundle = pull_default()[0].parent / args.variant
+    bundle = default_model((args.variant,))[0] / args.variant
     manifest = read_manifest(bundle)
     tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size, None, False)
     ids = tokenizer.encode_text(real_code())[: args.context]

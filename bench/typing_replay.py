@@ -32,7 +32,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import median, save, table
+from common import default_model, infill_text, median, save, table
 
 
 def source_text(chars: int) -> str:
@@ -124,7 +124,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def peer_round_trips(peer_python: str, gguf: Path, trace: Path, threads: int) -> list[float]:
+def peer_round_trips(peer_python: str, gguf: Path, trace: Path, threads: int, bundle: Path) -> list[float]:
     port = free_port()
     server = subprocess.Popen([peer_python, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
                                "--port", str(port), "--n_threads", str(threads), "--n_threads_batch", str(threads),
@@ -140,7 +140,7 @@ def peer_round_trips(peer_python: str, gguf: Path, trace: Path, threads: int) ->
         times = []
         for line in trace.read_text(encoding="utf-8").splitlines():
             call = json.loads(line)
-            prompt = "".join(s for s in call["segments"] if isinstance(s, str))
+            prompt = infill_text(call["prompt"], bundle)  # the same prompt, spelled as our full tier read it
             body = json.dumps({"prompt": prompt, "max_tokens": call["max_tokens"], "temperature": 0.0,
                                "stop": call["stop"][:4] or None}).encode()
             request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
@@ -161,11 +161,10 @@ def main() -> None:
     parser.add_argument("--cps", type=float, default=8.0, help="typing speed, characters per second")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    from ghostwright.export.models import pull_default
-    from ghostwright.export.pull import fetch_default_gguf
+    from ghostwright.export.models import pull_profile
     from ghostwright.home import ghostwright_home
 
-    pull_default()
+    full = pull_profile()["full"]
     trace = Path(tempfile.mkdtemp()) / "prompts.jsonl"
     ours = asyncio.run(replay(source_text(args.chars), args.cps, ghostwright_home(), trace))
     traced = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
@@ -180,7 +179,7 @@ def main() -> None:
     print(table(rows))
     result = {"ours": ours, "chars": args.chars, "cps": args.cps}
     if args.peer_python:
-        peer = peer_round_trips(args.peer_python, fetch_default_gguf(), trace, args.threads)
+        peer = peer_round_trips(args.peer_python, default_model(("int8",))[1], trace, args.threads, full)
         result["peer"] = {"requests": len(peer), "round_trip_p50_ms": median(peer),
                           "round_trip_p95_ms": percentile(peer, 95)}
         peer_p50 = result["peer"]["round_trip_p50_ms"]

@@ -11,7 +11,7 @@ FORMAT = "ghostwright-bundle"
 FORMAT_VERSION = 1
 # Bumped whenever export would write a different graph or different weights for the same
 # source (a new fusion, another quantizer): cached bundles of an older revision are re-exported.
-EXPORT_REVISION = 5
+EXPORT_REVISION = 6
 
 # Files inside a bundle directory.
 MANIFEST_FILE = "manifest.json"

@@ -44,7 +44,7 @@ def teacher_forced_top1(bundle, ids: list[int]) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("variant", "floor"), [
-    ("int8", 0.93),  # the CPU's full tier must keep fp32's choices: measured 97% on difflib.py
+    ("int8", 0.90),  # must keep fp32's choices: measured 93.3% here with the 8-bit embedding (94.8% all-symmetric)
     ("int4", 0.70),  # measured 77% (Q4_1 weights rounded a second time into int4)
 ])
 def test_quantized_variants_agree_with_fp32_on_real_code(smollm2_dir, variant, floor):

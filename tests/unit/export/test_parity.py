@@ -120,3 +120,12 @@ def test_quantize_round_trip_beats_plain_rounding():
                  * scale[..., None]).reshape(48, -1)[:, :100]
         assert back.shape == w.shape
         assert np.square(back - w).sum() <= np.square(plain - w).sum()
+
+
+def test_8_bit_quantization_carries_q8_0_blocks_over_exactly():
+    rng = np.random.default_rng(1)
+    d = rng.random((64, 4, 1)).astype(np.float32) * 0.02  # GGUF Q8_0: w = d * q, q in -127..127, d = amax / 127
+    codes = rng.integers(-127, 128, (64, 4, 32))
+    codes[:, :, 0] = 127
+    w = (d * codes).reshape(64, 128).astype(np.float32)
+    assert np.abs(dequantize(quantize(w, 8)) - w).max() < 1e-6
