@@ -36,9 +36,13 @@ def run_worker(python: str, script: Path, args: list[str], timeout: float = 1800
 
 
 def peak_rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set (VmHWM). Not getrusage: Linux carries ru_maxrss over
+    fork and exec, so a worker would report its parent's peak (an export's, say)."""
+    with open("/proc/self/status", encoding="utf-8") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def table(rows: list[list[str]]) -> str:

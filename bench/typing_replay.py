@@ -115,6 +115,8 @@ async def replay(text: str, cps: float, home: Path, trace: Path) -> dict:
         "prompt_tokens_per_call": status["promptTokens"] / completed if completed else 0,
         "prefilled_tokens_per_call": status["prefilledTokens"] / completed if completed else 0,
         "routes": status["engine"]["router"]["decisions"] if status.get("engine") else {},
+        "server_peak_rss_mb": (status.get("memory") or {}).get("peakRssMb"),
+        "server_rss_mb_after": (status.get("memory") or {}).get("rssMb"),
     }
 
 

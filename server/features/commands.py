@@ -43,6 +43,7 @@ def register(server) -> None:
             "typedAheadHits": server.typed_ahead.hits,
             "indexedFiles": len(server.index.indexed_paths()) if server.index is not None else None,
             "engine": engine.stats() if engine is not None else None,
+            "memory": process_memory(),
         }
 
     @server.command("ghostwright.stats")
@@ -57,3 +58,15 @@ def register(server) -> None:
     # Advertise the commands so clients can offer them.
     server.command_names = [ACCEPT_COMMAND, "ghostwright.status", "ghostwright.stats"]
     _ = types  # lsprotocol types are used by the decorators' registrations
+
+
+def process_memory() -> dict[str, float] | None:
+    """The server's resident memory now and at its peak, in MB (Linux; None elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="utf-8") as status:
+            fields = dict(line.split(":", 1) for line in status if line.startswith(("VmRSS", "VmHWM")))
+    except OSError:
+        return None
+    if len(fields) < 2:
+        return None
+    return {"rssMb": int(fields["VmRSS"].split()[0]) / 1024, "peakRssMb": int(fields["VmHWM"].split()[0]) / 1024}
