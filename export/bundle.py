@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +112,8 @@ def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str |
     try:
         writer = WeightsWriter(tmp / contract.WEIGHTS_FILE)
         try:
-            model = DecoderGraphBuilder(source.config, VARIANT_SPECS[variant], writer, source.load_tensor).build()
+            model = DecoderGraphBuilder(source.config, VARIANT_SPECS[variant], writer, source.load_tensor,
+                                        progress=_progress(f"{name}/{variant}")).build()
         finally:
             writer.close()
         onnx.save_model(model, tmp / contract.MODEL_FILE)
@@ -131,6 +134,23 @@ def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str |
         raise
     log.info("exported %s/%s in %.1fs", name, variant, time.perf_counter() - started)
     return out_dir
+
+
+def _progress(what: str) -> Callable[[int, int], None]:
+    """Layer-by-layer progress on stderr: one updating line on a terminal, a line a quarter otherwise."""
+    started = time.perf_counter()
+    tty = sys.stderr.isatty()
+
+    def report(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - started
+        if tty:
+            end = "\n" if done == total else ""
+            print(f"\rghostwright: exporting {what}: layer {done}/{total}, {elapsed:.0f} s", end=end, file=sys.stderr,
+                  flush=True)
+        elif done == total or done * 4 // total != (done - 1) * 4 // total:  # a line a quarter, for logs
+            print(f"ghostwright: exporting {what}: layer {done}/{total}, {elapsed:.0f} s", file=sys.stderr, flush=True)
+
+    return report
 
 
 def read_source(path: Path) -> ModelSource:

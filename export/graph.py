@@ -59,12 +59,14 @@ VARIANT_SPECS = {
 
 class DecoderGraphBuilder:
     def __init__(self, config: ModelConfig, variant: VariantSpec, weights: WeightsWriter,
-                 load_tensor: Callable[[str], np.ndarray]) -> None:
+                 load_tensor: Callable[[str], np.ndarray],
+                 progress: Callable[[int, int], None] | None = None) -> None:
         self.config = config
         self.variant = variant
         self.elem_type = helper.np_dtype_to_tensor_dtype(variant.dtype)
         self.writer = weights
         self.load = load_tensor
+        self.progress = progress  # (layers done, layers): an export of a large model takes a while
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[TensorProto] = []
         self._tied_head: QuantizedWeight | None = None  # the embedding's 8-bit blocks, when the head shares them
@@ -179,6 +181,8 @@ class DecoderGraphBuilder:
                                 self._float(self.load(f"layers.{i}.mlp_norm")))
             h, residual = self._skip_norm(f"{p}/post_attention_layernorm", attn, residual, post_w)
             mlp_out = self._mlp(i, h)
+            if self.progress is not None:
+                self.progress(i + 1, c.num_layers)
 
         final_w = self._init("model.norm.weight", self._float(self.load("norm")))
         normed, _ = self._skip_norm("/model/norm", mlp_out, residual, final_w)  # type: ignore[arg-type]
