@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from ghostwright.inference.api import FinishReason, GenerationRequest, Priority
+from ghostwright.inference.api import CancelToken, FinishReason, GenerationRequest, Priority
 from ghostwright.server.completion.postprocess import clean_completion, clean_partial
 from ghostwright.server.completion.prompt import build_completion_prompt, should_trigger
 
@@ -93,6 +93,14 @@ class CompletionService:
             heal_last_token=worth_healing(built.prefix))
         self.model_calls += 1
         raw, final = await self._run(engine, request, built, doc, line, character, request_id)
+        if request.heal_last_token and final is not None and final.finish in (FinishReason.STOP, FinishReason.EOS,
+                                                                              FinishReason.LENGTH) \
+                and not raw.strip():
+            # Healing re-chose the indentation and the model went on writing only whitespace (a FIM
+            # model does, at the indentation after a blank line): ask once more as typed.
+            request = dataclasses.replace(request, heal_last_token=False, cancel=CancelToken())
+            self.model_calls += 1
+            raw, final = await self._run(engine, request, built, doc, line, character, request_id)
         if final is None or final.finish in (FinishReason.CANCELLED, FinishReason.SUPERSEDED):
             return None
         if final.finish == FinishReason.ERROR:
