@@ -153,6 +153,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def cmd_engine_serve(args: argparse.Namespace) -> int:
+    from ghostwright.engine_source import resolve
+    from ghostwright.inference import load_engine
+    from ghostwright.inference.serving.run import access_for, serve
+
+    access = access_for(args.api_keys, args.token_file)  # a bad keys file fails before the model loads
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not access.required:
+        print("ghostwright: warning: serving beyond loopback without --api-keys", file=sys.stderr)
+    engine = load_engine(resolve(args.model, args.model_dir), device=args.device, max_slots=args.max_slots)
+    where = args.uds or f"http://{args.host}:{args.port}"
+    print(f"ghostwright engine: {engine.info().name} on {where}", file=sys.stderr, flush=True)
+    serve(engine, host=args.host, port=args.port, uds=args.uds, access=access, idle_exit_s=args.idle_exit)
+    return 0
+
+
+def cmd_engine_usage(args: argparse.Namespace) -> int:
+    from ghostwright.inference.serving.access import load_keys
+
+    access = load_keys(Path(args.api_keys))
+    rows = [{"user": u.name, "tokens": u.tokens, "requests": u.requests, "token_budget": u.token_budget,
+             "budget_used": round(u.tokens / u.token_budget, 4) if u.token_budget else None} for u in access.users]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{'user':<20} {'tokens':>12} {'requests':>9} {'budget':>12} {'used':>6}")
+    for r in rows:
+        used = f"{r['budget_used']:.0%}" if r["budget_used"] is not None else "-"
+        print(f"{r['user']:<20} {r['tokens']:>12} {r['requests']:>9} {r['token_budget'] or '-':>12} {used:>6}")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from ghostwright.server.telemetry import print_stats
 
@@ -209,8 +240,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
     p.add_argument("--tcp", type=int, metavar="PORT", help="listen on 127.0.0.1:PORT instead of stdio")
+    p.add_argument("--shared", action="store_true", help="use (or start) this user's shared engine daemon")
     engine_options(p)
     p.set_defaults(func=cmd_serve)
+    engine = sub.add_parser("engine", help="the engine as an OpenAI-compatible server").add_subparsers(
+        dest="engine_command", required=True)
+    p = engine.add_parser("serve", help="serve the local engine over HTTP (/v1/completions, /metrics, ...)")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default loopback; put TLS in front)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--uds", help="listen on this Unix socket instead of TCP")
+    p.add_argument("--api-keys", help="JSON file of users and keys: every route but /health needs one")
+    p.add_argument("--token-file", help="one local key, created 0600 if missing (the shared daemon)")
+    p.add_argument("--idle-exit", type=float, help="exit after this many seconds without a request")
+    p.add_argument("--max-slots", type=int, default=4, help="KV-cache slots per tier (concurrent sessions)")
+    engine_options(p)
+    p.set_defaults(func=cmd_engine_serve)
+    p = engine.add_parser("usage", help="tokens and requests per user of an engine server")
+    p.add_argument("--api-keys", required=True, help="the keys file the server runs with")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_engine_usage)
     sub.add_parser("stats", help="acceptance and latency from the local stats file").set_defaults(func=cmd_stats)
     return parser
 

@@ -117,6 +117,12 @@ class OnnxEngine:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode_text(text))
 
+    def prompt_size(self, prompt: AnyPrompt) -> tuple[int, int]:
+        """(tokens ``prompt`` takes on the full tier, tokens a request may hold there): an HTTP
+        front end refuses an oversized prompt before it starts a stream."""
+        tier = self.tiers.get("full") or next(iter(self.tiers.values()))
+        return len(tier.tokenizer.encode(tier.render(prompt))), tier.pool.capacity
+
     def chat_prompt(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> ChatPrompt:
         return ChatPrompt(tuple((m["role"], m["content"]) for m in messages), "", add_generation_prompt)
 

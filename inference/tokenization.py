@@ -17,11 +17,13 @@ from ghostwright.inference.api import Prompt
 
 
 class TextTokenizer:
-    def __init__(self, path: Path, vocab_rows: int, bos: int | None, add_bos: bool) -> None:
+    def __init__(self, path: Path | None, vocab_rows: int, bos: int | None, add_bos: bool,
+                 *, json_text: str | None = None) -> None:
+        """From a ``tokenizer.json`` file, or its text (a remote engine sends its own)."""
         try:
-            self._tok = Tokenizer.from_file(str(path))
+            self._tok = Tokenizer.from_str(json_text) if json_text is not None else Tokenizer.from_file(str(path))
         except Exception as exc:
-            raise BundleError(f"{path}: unreadable tokenizer ({exc})") from exc
+            raise BundleError(f"{path or 'tokenizer.json'}: unreadable tokenizer ({exc})") from exc
         size = self._tok.get_vocab_size(with_added_tokens=True)
         if size > vocab_rows:
             raise BundleError(f"{path}: {size} tokens but the model's embedding has {vocab_rows} rows")

@@ -19,6 +19,11 @@ class Settings:
     tier: str = "auto"  # auto | full | mini
     device: str = "auto"  # auto | cpu | cuda
     backend_url: str = ""  # a remote OpenAI-compatible backend; empty = local (nothing leaves the machine)
+    backend_api_key: str = ""  # sent as a bearer token to backendUrl; never logged
+    backend_api_key_env: str = ""  # or: the environment variable that holds it
+    backend_model: str = ""  # the served model's id; empty = the first the backend lists
+    backend_fallback: bool = False  # when the backend is down, run on the local model
+    shared_engine: bool = False  # share one engine daemon among this user's editor windows
     max_tokens: int = 96  # longest suggestion, in tokens
     debounce_ms: int = 60  # wait after a keystroke before asking the model
     prompt_tokens: int = 1024  # prompt budget for completions
