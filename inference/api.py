@@ -164,6 +164,7 @@ class GenerationStats:
     tier: str = ""
     route_reason: str = ""
     logprob_sum: float = 0.0  # sum of the model's log-probabilities of the generated tokens (ranking candidates)
+    decoded_after_cancel: int = 0  # tokens decoded once the cancel token was set (the step in flight)
 
     @property
     def decode_tokens_per_s(self) -> float:

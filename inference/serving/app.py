@@ -151,56 +151,55 @@ class EngineApp:
         return JSONResponse(self._object(parsed, text, final, with_usage=True))
 
     async def _chunks(self, parsed: Parsed, route: str, user: User | None) -> AsyncIterator[Chunk]:
-        """The engine's chunks on the event loop; leaving early cancels the request."""
+        """The engine's chunks on the event loop; leaving early cancels the request.
+
+        The thread that pulls the chunks also does the accounting: a client that went away
+        cancels this generator, and a cancelled task may not await anything more."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Chunk] = asyncio.Queue()
         request = parsed.request
-        state = {"delivered": 0, "at_cancel": None}
+        state: dict[str, int | None] = {"pulled": 0, "at_cancel": None}
         started = time.monotonic()
 
         def pump() -> None:
+            final: Chunk | None = None
             try:
                 for chunk in self.engine.generate(request):
+                    if chunk.done:
+                        final = chunk
+                    else:
+                        state["pulled"] += 1  # type: ignore[operator]
                     loop.call_soon_threadsafe(queue.put_nowait, chunk)
                     if chunk.done:
-                        return
+                        break
             except Exception as exc:  # the engine refused it: the client gets the message
-                loop.call_soon_threadsafe(queue.put_nowait, Chunk("", True, FinishReason.ERROR, None, str(exc)))
+                final = Chunk("", True, FinishReason.ERROR, None, str(exc))
+                loop.call_soon_threadsafe(queue.put_nowait, final)
+            finally:
+                self.metrics.active.dec()
+                if state["at_cancel"] is not None and final is not None and final.stats is not None:
+                    self.metrics.after_cancel.observe(final.stats.decoded_after_cancel)
+                self._account(route, final, user, time.monotonic() - started)
 
         self.metrics.active.inc()
         threading.Thread(target=pump, name=f"gw-http-{request.request_id}", daemon=True).start()
-        final: Chunk | None = None
+        finished = False
         first = True
         try:
             while True:
                 chunk = await queue.get()
                 if chunk.done:
-                    final = chunk
+                    finished = True
                     yield chunk
                     return
                 if first and chunk.text:
                     self.metrics.first_token.labels(route).observe(time.monotonic() - started)
                     first = False
-                state["delivered"] += 1
                 yield chunk
         finally:
-            if final is None:  # the client went away (or the consumer stopped): stop decoding now
-                state["at_cancel"] = state["delivered"]
+            if not finished:  # the client went away (or the consumer stopped): stop decoding now
+                state["at_cancel"] = state["pulled"]
                 request.cancel.cancel()
-                final = await self._drain(queue)
-                if final is not None and final.stats is not None:
-                    self.metrics.after_cancel.observe(max(0, final.stats.generated_tokens - state["delivered"]))
-            self.metrics.active.dec()
-            self._account(route, final, user, time.monotonic() - started)
-
-    async def _drain(self, queue: asyncio.Queue[Chunk]) -> Chunk | None:
-        try:
-            while True:
-                chunk = await asyncio.wait_for(queue.get(), 10)
-                if chunk.done:
-                    return chunk
-        except asyncio.TimeoutError:
-            return None
 
     def _account(self, route: str, final: Chunk | None, user: User | None, seconds: float) -> None:
         finish = final.finish.value if final is not None and final.finish else "unknown"
