@@ -36,6 +36,17 @@ class GhostwrightServer(LanguageServer):
         self.client_reports_shown = False
         self.last_latency_ms: float | None = None
 
+    def warn_once(self, message: str, every_s: float = 60.0) -> None:
+        """Show an engine failure (a backend that is down, say) once, not on every keystroke."""
+        import time
+
+        shown = self.__dict__.setdefault("_warned", {})
+        now = time.monotonic()
+        if now - shown.get(message, -every_s) < every_s:
+            return
+        shown[message] = now
+        self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"Ghostwright: {message}"))
+
     def document(self, uri: str) -> Document:
         from ghostwright.errors import RequestError
 

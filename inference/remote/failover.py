@@ -85,9 +85,10 @@ class FailoverEngine:
                     self._reconnect(force=False)
                     break
                 held.append(chunk)
+                if not _unreachable(chunk):
+                    self.status, self.last_error = "connected", None  # it answered (httpx reconnects by itself)
                 yield chunk
                 if chunk.done:
-                    self.status = "connected" if chunk.finish != FinishReason.ERROR else self.status
                     return
             else:
                 return

@@ -93,9 +93,9 @@ class RemoteEngine:
         try:
             while True:
                 chunk = out.get()
+                finished = chunk.done  # before the yield: a consumer may stop at the last chunk
                 yield chunk
-                if chunk.done:
-                    finished = True
+                if finished:
                     return
         finally:
             if not finished:  # the consumer stopped listening: close the stream

@@ -105,6 +105,7 @@ class CompletionService:
             return None
         if final.finish == FinishReason.ERROR:
             log.warning("completion %s failed: %s", request_id, final.error)
+            self.server.warn_once(final.error or "the model failed")
             return None
         if final.finish == FinishReason.DEADLINE:  # cut off mid-thought: keep whole lines only
             raw = clean_partial(raw, prefix=built.prefix, suffix=built.suffix, mode=built.mode,

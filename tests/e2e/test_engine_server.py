@@ -121,7 +121,8 @@ def test_a_client_that_disconnects_stops_its_decode_within_one_step(open_server)
         before, "ghostwright_tokens_after_disconnect_sum")
     # Tokens the engine decoded once the server had seen the disconnect: the step in flight.
     assert after <= 1, page
-    generated = metric(page, "ghostwright_generated_tokens_total") - metric(before, "ghostwright_generated_tokens_total")
+    generated = metric(page, "ghostwright_generated_tokens_total") - metric(
+        before, "ghostwright_generated_tokens_total")
     assert generated < 60  # far from the 900 asked for
 
 
