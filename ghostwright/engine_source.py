@@ -9,11 +9,15 @@ know the catalogue.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from ghostwright.errors import EngineError
 from ghostwright.export.catalogue import ALIASES, DEFAULT_PROFILE, PROFILES
 from ghostwright.home import models_dir
+
+log = logging.getLogger(__name__)
 
 BundlePaths = Path | dict[str, Path]  # a model (or bundle) folder, or tier -> bundle folder
 
@@ -45,3 +49,46 @@ def describe(source: BundlePaths) -> str:
     if isinstance(source, dict):
         return ", ".join(f"{tier}: {path.parent.name}/{path.name}" for tier, path in source.items())
     return str(source)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A remote OpenAI-compatible backend, as the editor's settings name it (url empty: none)."""
+
+    url: str = ""
+    api_key: str = ""
+    api_key_env: str = ""
+    model: str = ""
+    fallback: bool = False  # run on the local model while it is down
+
+
+def build_engine(model: str | None, model_dir: str | None, device: str, backend: Backend = Backend(),
+                 shared: bool = False):  # -> Engine
+    """The engine an editor session runs on: a remote backend, this user's shared engine daemon,
+    or the local model in this process. Failures are :class:`EngineError` with the fix in them."""
+    from ghostwright.inference import load_engine
+
+    def local():
+        source = resolve(model, model_dir)
+        log.info("loading %s", describe(source))
+        return load_engine(source, device=device)
+
+    from ghostwright.inference.remote.failover import FailoverEngine
+
+    if backend.url:
+        from ghostwright.inference.remote import RemoteConfig, connect
+
+        config = RemoteConfig.from_settings(backend.url, backend.api_key, backend.api_key_env, backend.model)
+        engine = FailoverEngine(lambda: connect(config), local if backend.fallback else None)
+        if engine.status != "connected" and not backend.fallback:
+            raise EngineError(f"backendUrl: {engine.last_error}")
+        return engine
+    if shared:
+        from ghostwright.shared_engine import connect_shared
+
+        name = model or DEFAULT_PROFILE
+        engine = FailoverEngine(lambda: connect_shared(name, str(model_dir) if model_dir else None, device))
+        if engine.status != "connected":
+            raise EngineError(f"the shared engine: {engine.last_error}")
+        return engine
+    return local()

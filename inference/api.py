@@ -12,6 +12,7 @@ OpenAI-compatible server) can implement it later without the server noticing.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
@@ -41,8 +42,11 @@ class CancelToken:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self.cancelled_at: float | None = None  # time.monotonic() of the first cancel()
 
     def cancel(self) -> None:
+        if self.cancelled_at is None:
+            self.cancelled_at = time.monotonic()
         self._event.set()
 
     @property

@@ -347,7 +347,7 @@ class OnnxEngine:
                 self._finish(job, FinishReason.EOS, stream.finish())
                 return
             stats.generated_tokens += 1
-            if request.cancel.cancelled:  # decoded after the caller said stop (at most the step in flight)
+            if request.cancel.cancelled_at is not None:  # decoded after the caller said stop: the step in flight
                 stats.decoded_after_cancel += 1
             text = stream.push(token)
             if stream.stopped:

@@ -50,7 +50,11 @@ M.defaults = {
     model = '', -- a profile (default, smollm2, qwen2.5-coder-1.5b) or a model folder; '' = the server's default
     tier = 'auto', -- auto | full | mini
     device = 'auto', -- auto | cpu | cuda
-    backend_url = '', -- a remote OpenAI-compatible backend; '' = local
+    backend_url = '', -- a remote OpenAI-compatible backend (engine serve, vLLM, llama-server…); '' = local
+    backend_api_key_env = '', -- the environment variable holding its API key
+    backend_model = '', -- the served model's id; '' = the first it lists
+    backend_fallback = false, -- run on the local model while the backend is down
+    shared_engine = false, -- one engine daemon for all your editor windows
     max_tokens = 96, -- longest suggestion, in tokens
     prompt_tokens = 1024, -- prompt budget
     deadline_ms = 2000, -- give up on a suggestion after this long

@@ -13,7 +13,10 @@ export const SECTION = 'ghostwright';
 export const CLIENT_ONLY_KEYS: readonly string[] = ['serverPath', 'serverArgs', 'trace.server'];
 
 /** Changing one of these restarts the server: it loads its model once, at start. */
-export const RESTART_KEYS: readonly string[] = ['serverPath', 'serverArgs', 'model', 'device', 'backendUrl'];
+export const RESTART_KEYS: readonly string[] = [
+    'serverPath', 'serverArgs', 'model', 'device', 'backendUrl', 'backendApiKey', 'backendApiKeyEnv', 'backendModel',
+    'backendFallback', 'sharedEngine',
+];
 
 /** The part of `WorkspaceConfiguration` we use (a plain object in tests). */
 export interface ConfigurationLike {
