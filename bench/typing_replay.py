@@ -49,7 +49,8 @@ def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p)) if values else float("nan")
 
 
-async def replay(text: str, cps: float, home: Path, trace: Path) -> dict:
+async def replay(text: str, cps: float, home: Path, trace: Path, options: dict | None = None) -> dict:
+    """One editor typing ``text``; ``options`` are its initializationOptions (a backendUrl, say)."""
     client = LanguageClient("typing-replay", "1")
     env = {**os.environ, "GHOSTWRIGHT_HOME": str(home), "GHOSTWRIGHT_TRACE_PROMPTS": str(trace)}
     await client.start_io(sys.executable, "-m", "ghostwright.cli", "serve", env=env)
@@ -57,7 +58,7 @@ async def replay(text: str, cps: float, home: Path, trace: Path) -> dict:
         inline_completion=types.InlineCompletionClientCapabilities()))
     workspace = Path(tempfile.mkdtemp())
     await client.initialize_async(types.InitializeParams(capabilities=caps, root_uri=workspace.as_uri(),
-                                                         initialization_options={}))
+                                                         initialization_options=options or {}))
     client.initialized(types.InitializedParams())
     uri = (workspace / "events.py").as_uri()
     client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, "")))
@@ -69,13 +70,16 @@ async def replay(text: str, cps: float, home: Path, trace: Path) -> dict:
             break
         await asyncio.sleep(0.1)
     latencies: list[float] = []
-    shown = cancelled = 0
+    shown = cancelled = errors = 0
     pending: tuple[object, float] | None = None
     line = col = 0
 
     def on_done(future, sent: float) -> None:
-        nonlocal shown
-        if future.cancelled() or future.exception() is not None:
+        nonlocal shown, errors
+        if future.cancelled():
+            return
+        if future.exception() is not None:
+            errors += "cancel" not in str(future.exception()).lower()  # a cancelled request is not an error
             return
         latencies.append((time.monotonic() - sent) * 1e3)
         if future.result() and future.result().items:
@@ -108,13 +112,14 @@ async def replay(text: str, cps: float, home: Path, trace: Path) -> dict:
     calls, completed = status["modelCalls"], status["completedModelCalls"]
     return {
         "keystrokes": len(text), "answered": len(latencies), "cancelled_by_next_key": cancelled, "shown": shown,
+        "errors": errors,
         "latency_p50_ms": percentile(latencies, 50), "latency_p95_ms": percentile(latencies, 95),
         "model_calls": calls, "model_calls_per_keystroke": calls / len(text),
         "typed_ahead_hits": status["typedAheadHits"],
         "completed_model_calls": completed,
         "prompt_tokens_per_call": status["promptTokens"] / completed if completed else 0,
         "prefilled_tokens_per_call": status["prefilledTokens"] / completed if completed else 0,
-        "routes": status["engine"]["router"]["decisions"] if status.get("engine") else {},
+        "routes": (status.get("engine") or {}).get("router", {}).get("decisions", {}),
         "server_peak_rss_mb": (status.get("memory") or {}).get("peakRssMb"),
         "server_rss_mb_after": (status.get("memory") or {}).get("rssMb"),
     }
