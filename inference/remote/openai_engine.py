@@ -17,6 +17,7 @@ import os
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +85,7 @@ class RemoteEngine:
         self._finished: dict[str, int] = {}
         self._last_error: str | None = None
         self._slots: dict[str, int] = {}  # llama-server: one slot per session, so its prefix cache is ours
+        self._client_id = uuid.uuid4().hex[:12]
 
     # -- the Engine protocol ---------------------------------------------------------
     def generate(self, request: GenerationRequest) -> Iterator[Chunk]:
@@ -143,7 +145,7 @@ class RemoteEngine:
         if self.backend.dialect == "ghostwright":
             body["prompt"] = ""
             body["ghostwright"] = {**prompt_to_json(request.prompt), "priority": int(request.priority),
-                                   "tier": request.tier, "session": request.session_key,
+                                   "tier": request.tier, "session": self._session(request.session_key),
                                    "heal_last_token": request.heal_last_token,
                                    "first_token_excludes": list(request.first_token_excludes)}
             if request.deadline is not None:
@@ -168,6 +170,10 @@ class RemoteEngine:
         if request.session_key and self.backend.kind in ("vllm", "sglang"):
             body["cache_salt"] = "ghostwright"  # one tenant per user: the salt isolates, the session does not
         return "/v1/completions", body
+
+    def _session(self, key: str | None) -> str | None:
+        """One editor's document: two windows on the same file must not supersede each other."""
+        return f"{self._client_id}:{key}" if key else None
 
     def _slot(self, session: str) -> int:
         with self._lock:
