@@ -28,17 +28,8 @@ from common import default_model, save, table
 from lsprotocol import types
 
 from e2e.lsp_client import end_of, inline, open_doc, start_server, stop_server
+from e2e.test_remote_backend import CODE  # the same workspace file the CI test uses
 from support.engine_server import free_port, launch
-
-CODE = '''def is_prime(n: int) -> bool:
-    if n < 2:
-        return False
-    return all(n % d for d in range(2, int(n ** 0.5) + 1))
-
-
-def count_primes(limit):
-    return sum(1 for n in range(limit) if is_prime(n))
-'''
 
 
 async def session(url: str, work: Path) -> dict:
