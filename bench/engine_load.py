@@ -4,7 +4,7 @@ own `ghostwright serve`, either each with its own model (separate) or all on one
 
 Reported per mode: p50/p95 keystroke -> answer over answered requests (a request the next
 keystroke cancelled is not answered), suggestions shown, errors (must be 0), and the total
-resident memory of every process involved, sampled at the end of the typing (VmRSS; the
+resident memory of every process involved, the peak while they type (VmRSS, sampled each second; the
 editors' servers plus, when shared, the engine server). Loops are bounded: each editor types
 ``--chars`` characters at ``--cps``.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
 import time
@@ -35,11 +36,12 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def children_rss_mb(parent: int) -> dict[int, float]:
-    """RSS of the direct children of ``parent`` (the editors' `ghostwright serve` processes)."""
+def children_rss_mb(parent: int, skip: int | None = None) -> dict[int, float]:
+    """RSS of the direct children of ``parent`` (the editors' `ghostwright serve` processes),
+    leaving out ``skip`` (the engine server, also a child and also named `serve`)."""
     out = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == skip:
             continue
         try:
             stat = (entry / "stat").read_text()
@@ -50,27 +52,45 @@ def children_rss_mb(parent: int) -> dict[int, float]:
     return out
 
 
-async def editors(count: int, text: str, cps: float, work: Path, options: dict) -> tuple[list[dict], float]:
+async def editors(count: int, text: str, cps: float, work: Path, options: dict,
+                  engine_pid: int | None) -> tuple[list[dict], float, float]:
     import os
 
     samples: list[float] = []
+    engine_samples: list[float] = [0.0]
 
-    async def sample() -> None:  # the editors' memory while they type, the peak of the sum kept
+    async def sample() -> None:  # memory while they type: the peak of the editors' sum, the engine's peak
         while True:
             await asyncio.sleep(1.0)
-            samples.append(sum(children_rss_mb(os.getpid()).values()))
+            samples.append(sum(children_rss_mb(os.getpid(), engine_pid).values()))
+            if engine_pid is not None:
+                engine_samples.append(rss_mb(engine_pid))
 
     sampler = asyncio.create_task(sample())
     runs = [replay(text, cps, work / f"home{i}", work / f"trace{i}.jsonl", {"debounceMs": 60, **options})
             for i in range(count)]
     results = await asyncio.gather(*runs)
     sampler.cancel()
-    return list(results), max(samples or [0.0])
+    return list(results), max(samples or [0.0]), max(engine_samples)
 
 
-def summarize(mode: str, count: int, results: list[dict], editors_mb: float, engine_mb: float, wall: float) -> dict:
+def model_call_latencies(work: Path, count: int) -> list[float]:
+    """Server-side, request to answer, of the requests that reached the model (the traces the
+    editors' servers wrote): what the shared engine changes. A typed-ahead hit is not among them."""
+    out = []
+    for i in range(count):
+        trace = work / f"trace{i}.jsonl"
+        if trace.exists():
+            out += [json.loads(line)["latency_ms"] for line in trace.read_text(encoding="utf-8").splitlines()]
+    return out
+
+
+def summarize(mode: str, count: int, results: list[dict], editors_mb: float, engine_mb: float, wall: float,
+              calls: list[float]) -> dict:
     latencies = [r["latency_p50_ms"] for r in results]
-    return {"mode": mode, "editors": count, "keystrokes": sum(r["keystrokes"] for r in results),
+    return {"model_calls": len(calls), "typed_ahead_hits": sum(r["typed_ahead_hits"] for r in results),
+            "model_call_p50_ms": percentile(calls, 50), "model_call_p95_ms": percentile(calls, 95),
+            "mode": mode, "editors": count, "keystrokes": sum(r["keystrokes"] for r in results),
             "answered": sum(r["answered"] for r in results), "shown": sum(r["shown"] for r in results),
             "errors": sum(r["errors"] for r in results),
             "p50_ms_median_of_editors": percentile(latencies, 50),
@@ -84,16 +104,19 @@ def main() -> None:
     parser.add_argument("--editors", default="3,8", help="comma-separated editor counts")
     parser.add_argument("--chars", type=int, default=160)
     parser.add_argument("--cps", type=float, default=6.0)
+    parser.add_argument("--modes", default="separate,shared", help="separate, shared or both")
     args = parser.parse_args()
     from ghostwright.export.models import pull_profile
 
     tiers = pull_profile()
     text = source_text(args.chars)
-    rows, results = [["mode", "editors", "answered/keys", "shown", "errors", "p50 ms", "p95 ms (worst)",
+    rows, results = [["mode", "editors", "answered/keys", "shown", "errors", "p50 ms", "p95 ms (worst)", "model calls",
+                      "typed-ahead hits", "model call p50 ms", "p95 ms",
                       "RSS editors MB", "RSS engine MB", "RSS total MB"]], []
     for count in [int(c) for c in args.editors.split(",")]:
-        for mode in ("separate", "shared"):
+        for mode in args.modes.split(","):
             work = Path(tempfile.mkdtemp(prefix=f"gw-load-{mode}-"))
+            print(f"{mode}, {count} editors: {work}", flush=True)
             for i in range(count):
                 (work / f"home{i}").mkdir()
                 (work / f"home{i}" / "models").symlink_to(tiers["full"].parent.parent, target_is_directory=True)
@@ -107,16 +130,19 @@ def main() -> None:
                 options = {"backendUrl": engine.url}
             started = time.monotonic()
             try:
-                got, editors_mb = asyncio.run(editors(count, text, args.cps, work, options))
-                engine_mb = rss_mb(engine.process.pid) if engine else 0.0
+                got, editors_mb, engine_mb = asyncio.run(
+                    editors(count, text, args.cps, work, options, engine.process.pid if engine else None))
             finally:
                 if engine:
                     engine.stop()
-            row = summarize(mode, count, got, editors_mb, engine_mb, time.monotonic() - started)
+            row = summarize(mode, count, got, editors_mb, engine_mb, time.monotonic() - started,
+                            model_call_latencies(work, count))
             results.append({**row, "per_editor": got})
             rows.append([mode, str(count), f"{row['answered']}/{row['keystrokes']}", str(row["shown"]),
                          str(row["errors"]), f"{row['p50_ms_median_of_editors']:.0f}",
-                         f"{row['p95_ms_worst_editor']:.0f}", f"{editors_mb:.0f}", f"{engine_mb:.0f}",
+                         f"{row['p95_ms_worst_editor']:.0f}", str(row["model_calls"]), str(row["typed_ahead_hits"]),
+                         f"{row['model_call_p50_ms']:.0f}", f"{row['model_call_p95_ms']:.0f}",
+                         f"{editors_mb:.0f}", f"{engine_mb:.0f}",
                          f"{row['total_rss_mb']:.0f}"])
             print(table(rows[:1] + rows[-1:]), flush=True)
     print(f"{args.chars} characters per editor at {args.cps} keys/s, debounce 60 ms, default profile")

@@ -71,15 +71,23 @@ class SlotPool:
         return max((common_prefix(s.tokens, prompt) for s in self.slots), default=0)
 
     def acquire(self, prompt: list[int]) -> tuple[Slot, int] | None:
-        """A free slot and how many leading prompt tokens it already holds; None if all busy."""
+        """A free slot and how many leading prompt tokens it already holds; None if all busy.
+
+        A slot that shares only a short head with the prompt (the first tokens every prompt
+        starts with) is a miss, not a hit: taking it would throw away another document's
+        context to save a few tokens, and editors sharing one engine would evict each other
+        on every keystroke. A miss takes a new slot while there is room, else the least
+        recently used one."""
         free = [s for s in self.slots if not s.busy]
         best = max(free, key=lambda s: (common_prefix(s.tokens, prompt), -s.last_used), default=None)
         reuse = common_prefix(best.tokens, prompt) if best else 0
-        if (best is None or reuse == 0) and len(self.slots) < self.max_slots:
+        hit = reuse > 0 and 2 * reuse >= len(prompt)
+        if not hit and len(self.slots) < self.max_slots:
             best, reuse = Slot(len(self.slots), self._allocate()), 0
             self.slots.append(best)
-        elif best is not None and reuse == 0:
+        elif best is not None and not hit:
             best = min(free, key=lambda s: s.last_used)  # least recently used
+            reuse = common_prefix(best.tokens, prompt)
         if best is None:
             return None
         best.busy = True

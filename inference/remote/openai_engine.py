@@ -160,8 +160,11 @@ class RemoteEngine:
                 body["messages"].append({"role": "assistant", "content": request.prompt.prefill})
                 body.update(continue_final_message=True, add_generation_prompt=False)
             body["stop"] = stops[:4] or None
+            body["logprobs"] = True  # candidates are ranked by the model's own confidence
             return "/v1/chat/completions", body
         body["prompt"] = prompt
+        if isinstance(request.prompt, ChatPrompt):
+            body["logprobs"] = 1  # the sampled token's log-probability comes with each token
         body["stop"] = (stops[:4] if self.backend.kind == "openai" else stops) or None  # OpenAI itself takes 4
         if self.backend.kind in ("llama.cpp", "llama-cpp-python"):
             body["cache_prompt"] = True
@@ -272,15 +275,19 @@ class RemoteEngine:
                     stats.tier = str(ours.get("tier") or stats.tier)
                     stats.route_reason = str(ours.get("route_reason") or stats.route_reason)
                     stats.prefilled_tokens = int(ours.get("prefilled_tokens") or stats.prefilled_tokens)
+                    if isinstance(ours.get("logprob_sum"), (int, float)):
+                        stats.logprob_sum = float(ours["logprob_sum"])
                 for choice in (event.get("choices") or []) if isinstance(event, dict) else []:
                     piece = choice.get("text")
                     if piece is None:
                         piece = (choice.get("delta") or {}).get("content") or ""
+                    scores = token_logprobs(choice.get("logprobs"))
+                    stats.logprob_sum += sum(scores)
                     if piece:
                         if not text_parts:
                             stats.prefill_s = time.monotonic() - started
                         text_parts.append(piece)
-                        stats.generated_tokens += 1
+                        stats.generated_tokens += len(scores) or 1
                         out.put(Chunk(piece))
                     if choice.get("finish_reason") and reason is None:
                         reason = _FINISH.get(choice["finish_reason"], FinishReason.EOS)
@@ -296,6 +303,20 @@ class RemoteEngine:
             reader.cancel()  # leaves the `async with`: the connection closes, the backend stops
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
+
+
+def token_logprobs(raw: Any) -> list[float]:
+    """The sampled tokens' log-probabilities in one streamed choice: ``token_logprobs`` on
+    /v1/completions, ``content[].logprob`` on chat; absent or null where the server gives none."""
+    if not isinstance(raw, dict):
+        return []
+    if isinstance(raw.get("token_logprobs"), list):
+        values = raw["token_logprobs"]
+    elif isinstance(raw.get("content"), list):
+        values = [item.get("logprob") for item in raw["content"] if isinstance(item, dict)]
+    else:
+        return []
+    return [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
 def _http_error(backend: Backend, status: int, raw: str) -> str:

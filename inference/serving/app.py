@@ -233,7 +233,7 @@ class EngineApp:
                             "total_tokens": stats.prompt_tokens + stats.generated_tokens,
                             "prompt_tokens_details": {"cached_tokens": stats.reused_tokens}}
             out["ghostwright"] = {"tier": stats.tier, "route_reason": stats.route_reason,
-                                  "prefilled_tokens": stats.prefilled_tokens}
+                                  "prefilled_tokens": stats.prefilled_tokens, "logprob_sum": stats.logprob_sum}
         return out
 
     async def _sse(self, parsed: Parsed, route: str, user: User | None) -> AsyncIterator[bytes]:

@@ -117,3 +117,14 @@ def test_keys_file_errors_name_the_entry(tmp_path, users, says):
     path.write_text(json.dumps({"users": users}))
     with pytest.raises(RequestError, match=says):
         load_keys(path)
+
+
+@pytest.mark.parametrize("raw, scores", [
+    ({"token_logprobs": [-0.5, None, -1.5], "tokens": ["a", "b", "c"]}, [-0.5, -1.5]),  # completions; null first
+    ({"content": [{"token": "a", "logprob": -0.25}, {"token": "b", "logprob": -2}]}, [-0.25, -2.0]),  # chat
+    (None, []), ({"content": None}, []), ({"token_logprobs": [True, "x"]}, []),
+])
+def test_streamed_logprobs_are_read_from_either_endpoint(raw, scores):
+    from ghostwright.inference.remote.openai_engine import token_logprobs
+
+    assert token_logprobs(raw) == scores

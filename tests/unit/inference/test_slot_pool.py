@@ -1,0 +1,42 @@
+"""Which KV slot a prompt lands in: its own document's, not one that shares a short head."""
+
+from __future__ import annotations
+
+from ghostwright.inference.kv_cache import SlotPool
+
+
+def pool(max_slots: int) -> SlotPool:
+    return SlotPool(lambda: None, max_slots, 64)  # type: ignore[arg-type, return-value]
+
+
+def run(p: SlotPool, prompt: list[int]) -> tuple[int, int]:
+    slot, reuse = p.acquire(prompt)  # type: ignore[misc]
+    slot.tokens[reuse:] = prompt
+    p.release(slot)
+    return slot.index, reuse
+
+
+def test_editors_sharing_a_short_head_each_keep_their_own_slot():
+    p = pool(3)
+    a, b = [1, 2, *range(10, 30)], [1, 2, *range(40, 60)]  # same two head tokens, different documents
+    assert run(p, a) == (0, 0)
+    assert run(p, b) == (1, 0)  # a miss: a new slot, A's context kept
+    assert run(p, [*a, 99]) == (0, len(a))  # each keystroke reuses its own document
+    assert run(p, [*b, 98]) == (1, len(b))
+
+
+def test_a_full_pool_evicts_the_least_recently_used_and_still_reuses_what_it_shares():
+    p = pool(2)
+    docs = [[7, *range(k * 100, k * 100 + 20)] for k in range(3)]
+    run(p, docs[0])
+    run(p, docs[1])
+    run(p, [*docs[0], 5])  # doc 0 used again: doc 1 is now the least recent
+    assert run(p, docs[2]) == (1, 1)  # doc 1's slot, the shared head token kept
+
+
+def test_typing_back_over_a_prompt_is_a_hit_and_all_busy_is_none():
+    p = pool(1)
+    run(p, list(range(40)))
+    assert run(p, list(range(25))) == (0, 24)  # one token always runs to give logits
+    slot, _ = p.acquire([1, 2, 3])  # type: ignore[misc]
+    assert p.acquire([1, 2, 3]) is None
