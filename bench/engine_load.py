@@ -6,7 +6,7 @@ Reported per mode: p50/p95 keystroke -> answer over answered requests (a request
 keystroke cancelled is not answered), suggestions shown, errors (must be 0), and the total
 resident memory of every process involved, the peak while they type (VmRSS, sampled each second; the
 editors' servers plus, when shared, the engine server). Loops are bounded: each editor types
-``--chars`` characters at ``--cps``.
+``--chars`` characters at ``--cps``, all starting together once every model has loaded.
 
     python bench/engine_load.py [--editors 3,8] [--chars 160] [--cps 6]
 """
@@ -67,7 +67,8 @@ async def editors(count: int, text: str, cps: float, work: Path, options: dict,
                 engine_samples.append(rss_mb(engine_pid))
 
     sampler = asyncio.create_task(sample())
-    runs = [replay(text, cps, work / f"home{i}", work / f"trace{i}.jsonl", {"debounceMs": 60, **options})
+    start = asyncio.Barrier(count)  # all type at once, whichever loads its model first
+    runs = [replay(text, cps, work / f"home{i}", work / f"trace{i}.jsonl", {"debounceMs": 60, **options}, start)
             for i in range(count)]
     results = await asyncio.gather(*runs)
     sampler.cancel()
@@ -147,7 +148,7 @@ def main() -> None:
             print(table(rows[:1] + rows[-1:]), flush=True)
     print(f"{args.chars} characters per editor at {args.cps} keys/s, debounce 60 ms, default profile")
     print(table(rows))
-    save("engine_load", {"chars": args.chars, "cps": args.cps, "runs": results})
+    save(f"engine_load_{args.cps:g}cps", {"chars": args.chars, "cps": args.cps, "runs": results})
 
 
 if __name__ == "__main__":

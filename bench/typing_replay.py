@@ -49,8 +49,10 @@ def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p)) if values else float("nan")
 
 
-async def replay(text: str, cps: float, home: Path, trace: Path, options: dict | None = None) -> dict:
-    """One editor typing ``text``; ``options`` are its initializationOptions (a backendUrl, say)."""
+async def replay(text: str, cps: float, home: Path, trace: Path, options: dict | None = None,
+                 start: asyncio.Barrier | None = None) -> dict:
+    """One editor typing ``text``; ``options`` are its initializationOptions (a backendUrl, say);
+    with ``start``, typing begins when every editor sharing the barrier has its model loaded."""
     client = LanguageClient("typing-replay", "1")
     env = {**os.environ, "GHOSTWRIGHT_HOME": str(home), "GHOSTWRIGHT_TRACE_PROMPTS": str(trace)}
     await client.start_io(sys.executable, "-m", "ghostwright.cli", "serve", env=env)
@@ -69,6 +71,8 @@ async def replay(text: str, cps: float, home: Path, trace: Path, options: dict |
         if status["loaded"]:
             break
         await asyncio.sleep(0.1)
+    if start is not None:
+        await start.wait()
     latencies: list[float] = []
     shown = cancelled = errors = 0
     pending: tuple[object, float] | None = None

@@ -83,7 +83,17 @@ class _Job:
     stats: GenerationStats = field(default_factory=GenerationStats)
     superseded: bool = False
     finished: bool = False
+    running: bool = False  # holds a slot: prefill has begun
     steps: Iterator[None] | None = None
+
+    def order(self) -> tuple[int, int, int]:
+        """The worker runs the smallest: priority first, then what already holds a slot (in
+        order), then what waits. Waiting inline requests go newest first: under load every
+        editor's next keystroke cancels its pending request, so the oldest is the one least
+        likely to live long enough to be shown, and the newest has its whole pause ahead."""
+        if self.running:
+            return (self.request.priority, 0, self.seq)
+        return (self.request.priority, 1, -self.seq if self.request.priority == Priority.INLINE else self.seq)
 
 
 class OnnxEngine:
@@ -200,7 +210,7 @@ class OnnxEngine:
                     self._cond.wait()
                 if self._closed and not self._jobs:
                     return
-                job = min(self._jobs, key=lambda j: (j.request.priority, j.seq))
+                job = min(self._jobs, key=_Job.order)
             try:
                 next(job.steps)  # type: ignore[arg-type]
                 continue
@@ -270,6 +280,7 @@ class OnnxEngine:
                 return
             yield
         slot, reuse = acquired
+        job.running = True
         try:
             yield from self._generate_in_slot(job, tier, slot, ids, reuse, healed)
         finally:

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -33,6 +33,7 @@ from ghostwright.inference.api import (
     GenerationStats,
     ModelInfo,
 )
+from ghostwright.inference.remote.healing import HealedStart, cut_indentation
 from ghostwright.inference.remote.probe import Backend, probe
 from ghostwright.inference.remote.spelling import Renderer
 from ghostwright.inference.remote.sse import DONE, error_message, events
@@ -89,6 +90,16 @@ class RemoteEngine:
 
     # -- the Engine protocol ---------------------------------------------------------
     def generate(self, request: GenerationRequest) -> Iterator[Chunk]:
+        healer = HealedStart("")
+        if request.heal_last_token and self.backend.dialect != "ghostwright":  # ours heals server-side
+            prompt, cut = cut_indentation(request.prompt)
+            request, healer = replace(request, prompt=prompt), HealedStart(cut)
+        for chunk in self._generate(request):
+            text = healer.feed(chunk.text) + (healer.flush() if chunk.done else "")
+            if text or chunk.done:
+                yield replace(chunk, text=text)
+
+    def _generate(self, request: GenerationRequest) -> Iterator[Chunk]:
         out: queue.Queue[Chunk] = queue.Queue()
         future = asyncio.run_coroutine_threadsafe(self._stream(request, out), self._loop)
         finished = False
@@ -160,10 +171,11 @@ class RemoteEngine:
                 body["messages"].append({"role": "assistant", "content": request.prompt.prefill})
                 body.update(continue_final_message=True, add_generation_prompt=False)
             body["stop"] = stops[:4] or None
-            body["logprobs"] = True  # candidates are ranked by the model's own confidence
+            if self.backend.kind != "llama-cpp-python":  # it scores the whole vocabulary in Python: 5x slower
+                body["logprobs"] = True  # candidates are ranked by the model's own confidence
             return "/v1/chat/completions", body
         body["prompt"] = prompt
-        if isinstance(request.prompt, ChatPrompt):
+        if isinstance(request.prompt, ChatPrompt) and self.backend.kind != "llama-cpp-python":
             body["logprobs"] = 1  # the sampled token's log-probability comes with each token
         body["stop"] = (stops[:4] if self.backend.kind == "openai" else stops) or None  # OpenAI itself takes 4
         if self.backend.kind in ("llama.cpp", "llama-cpp-python"):

@@ -168,3 +168,19 @@ def test_rate_limit_is_a_429_with_retry_after(keyed_server):
                         timeout=60) for _ in range(3)]
     assert [c.status_code for c in codes] == [200, 200, 429]
     assert codes[2].headers["retry-after"] == "60"
+
+
+def test_a_remote_chat_carries_the_models_logprobs(open_server):
+    """Implement ranks its candidates by mean log-probability: through a backend it must not be 0."""
+    from ghostwright.inference.api import ChatPrompt, GenerationRequest, SamplingParams
+    from ghostwright.inference.remote.openai_engine import RemoteConfig, connect
+
+    engine = connect(RemoteConfig(open_server.url))
+    try:
+        chunks = list(engine.generate(GenerationRequest(ChatPrompt((("user", "Write add(a, b)."),)), max_tokens=6,
+                                                        sampling=SamplingParams(temperature=0.0))))
+    finally:
+        engine.close()
+    stats = chunks[-1].stats
+    assert stats is not None and stats.generated_tokens >= 1
+    assert stats.logprob_sum < 0

@@ -128,3 +128,31 @@ def test_streamed_logprobs_are_read_from_either_endpoint(raw, scores):
     from ghostwright.inference.remote.openai_engine import token_logprobs
 
     assert token_logprobs(raw) == scores
+
+
+def stream(cut: str, pieces: list[str]) -> str:
+    from ghostwright.inference.remote.healing import HealedStart
+
+    healer = HealedStart(cut)
+    return "".join(healer.feed(p) for p in pieces) + healer.flush()
+
+
+@pytest.mark.parametrize("pieces, shown", [
+    (["  ", "  if n", " <= 1:"], "if n <= 1:"),  # the indentation written again, in pieces
+    (["if n"], "if n"),  # not written again: kept as written
+    (["  x"], "x"),  # indents less: what it shares is dropped
+    (["    ", "    y"], "    y"),  # deeper than the cut: the rest is kept
+    (["  ", ""], ""),  # nothing but indentation is no answer
+])
+def test_a_cut_indentation_is_not_written_twice(pieces, shown):
+    assert stream("    ", pieces) == shown
+
+
+def test_only_an_indentation_only_last_line_is_cut():
+    from ghostwright.inference.remote.healing import cut_indentation
+
+    prompt = InfillPrompt(prefix="def f():\n    ", suffix="")
+    assert cut_indentation(prompt) == (InfillPrompt(prefix="def f():\n", suffix=""), "    ")
+    for prefix in ("def f():\n    x", "    ", "def f():\n"):
+        assert cut_indentation(InfillPrompt(prefix=prefix, suffix=""))[1] == ""
+    assert cut_indentation(Prompt(("a\n  ",)))[1] == ""
