@@ -78,16 +78,17 @@ class SlotPool:
         context to save a few tokens, and editors sharing one engine would evict each other
         on every keystroke. A miss takes a new slot while there is room, else the least
         recently used one."""
-        free = [s for s in self.slots if not s.busy]
-        best = max(free, key=lambda s: (common_prefix(s.tokens, prompt), -s.last_used), default=None)
-        reuse = common_prefix(best.tokens, prompt) if best else 0
+        shared = {s.index: common_prefix(s.tokens, prompt) for s in self.slots if not s.busy}
+        free = [s for s in self.slots if s.index in shared]
+        best = max(free, key=lambda s: (shared[s.index], -s.last_used), default=None)
+        reuse = shared[best.index] if best else 0
         hit = reuse > 0 and 2 * reuse >= len(prompt)
         if not hit and len(self.slots) < self.max_slots:
             best, reuse = Slot(len(self.slots), self._allocate()), 0
             self.slots.append(best)
         elif best is not None and not hit:
             best = min(free, key=lambda s: s.last_used)  # least recently used
-            reuse = common_prefix(best.tokens, prompt)
+            reuse = shared[best.index]
         if best is None:
             return None
         best.busy = True

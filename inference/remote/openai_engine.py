@@ -90,11 +90,14 @@ class RemoteEngine:
 
     # -- the Engine protocol ---------------------------------------------------------
     def generate(self, request: GenerationRequest) -> Iterator[Chunk]:
-        healer = HealedStart("")
+        cut = ""
         if request.heal_last_token and self.backend.dialect != "ghostwright":  # ours heals server-side
             prompt, cut = cut_indentation(request.prompt)
-            request, healer = replace(request, prompt=prompt), HealedStart(cut)
-        for chunk in self._generate(request):
+        if not cut:
+            yield from self._generate(request)
+            return
+        healer = HealedStart(cut)
+        for chunk in self._generate(replace(request, prompt=prompt)):
             text = healer.feed(chunk.text) + (healer.flush() if chunk.done else "")
             if text or chunk.done:
                 yield replace(chunk, text=text)
@@ -163,6 +166,9 @@ class RemoteEngine:
                 body["ghostwright"]["deadline_ms"] = max(1, int((request.deadline - time.monotonic()) * 1e3))
             body["stop"] = request.stop or None
             return "/v1/completions", body
+        # Candidates are ranked by the model's own confidence; llama-cpp-python scores the whole
+        # vocabulary in Python for it (5x slower), so it is not asked.
+        scored = self.backend.kind != "llama-cpp-python"
         prompt = self.renderer.render(request.prompt, as_ids=self.backend.dialect == "ids")
         if prompt is None:  # a chat prompt whose template only the server knows
             assert isinstance(request.prompt, ChatPrompt)
@@ -171,11 +177,11 @@ class RemoteEngine:
                 body["messages"].append({"role": "assistant", "content": request.prompt.prefill})
                 body.update(continue_final_message=True, add_generation_prompt=False)
             body["stop"] = stops[:4] or None
-            if self.backend.kind != "llama-cpp-python":  # it scores the whole vocabulary in Python: 5x slower
-                body["logprobs"] = True  # candidates are ranked by the model's own confidence
+            if scored:
+                body["logprobs"] = True
             return "/v1/chat/completions", body
         body["prompt"] = prompt
-        if isinstance(request.prompt, ChatPrompt) and self.backend.kind != "llama-cpp-python":
+        if scored and isinstance(request.prompt, ChatPrompt):
             body["logprobs"] = 1  # the sampled token's log-probability comes with each token
         body["stop"] = (stops[:4] if self.backend.kind == "openai" else stops) or None  # OpenAI itself takes 4
         if self.backend.kind in ("llama.cpp", "llama-cpp-python"):
