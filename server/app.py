@@ -11,6 +11,7 @@ from pygls.lsp.server import LanguageServer
 
 from ghostwright import __version__
 from ghostwright.inference.api import Engine
+from ghostwright.server.answering_protocol import AnsweringProtocol
 from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.completion.typed_ahead import TypedAheadCache
 from ghostwright.server.context.document import Document
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 class GhostwrightServer(LanguageServer):
     def __init__(self, engine_factory: Callable[[Settings], Engine]) -> None:
-        super().__init__("ghostwright", __version__,
+        super().__init__("ghostwright", __version__, protocol_cls=AnsweringProtocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.settings = Settings()
         self.documents: dict[str, Document] = {}

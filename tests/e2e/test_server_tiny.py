@@ -92,3 +92,49 @@ async def test_accept_is_counted_in_local_stats(client, tmp_path):
     stats = await command(client, "ghostwright.stats")
     assert stats["accepted"] == 1
     assert (tmp_path / "home" / "stats.jsonl").is_file()
+
+
+MALFORMED = [
+    ("textDocument/hover", {"textDocument": 5}),
+    ("textDocument/inlineCompletion", {"textDocument": {"uri": "file:///a.py"}, "position": {"line": "x"}}),
+    ("textDocument/codeAction", {}),
+    ("textDocument/completion", {"position": {"line": 0, "character": 0}}),
+    ("workspace/executeCommand", {"command": 7}),
+    ("textDocument/inlineCompletion", None),
+    ("textDocument/hover", [1, 2]),
+    ("textDocument/hover", {"textDocument": {"uri": 3}, "position": {"line": 0, "character": 0}}),
+    ("textDocument/inlineCompletion", {"textDocument": {"uri": "file:///a.py"}, "position": {"line": -1,
+                                       "character": 0}, "context": {"triggerKind": 9}}),
+    ("textDocument/codeAction", {"textDocument": {"uri": "file:///a.py"}, "range": "all", "context": {}}),
+    ("textDocument/definition", {"textDocument": {}, "position": {}}),
+]
+
+
+def send_untyped(client, method: str, params: object):
+    """Send params as they are, as raw JSON: the client's own types refuse to serialize bad ones."""
+    import asyncio
+    import uuid
+    from concurrent.futures import Future
+
+    protocol, msg_id = client.protocol, str(uuid.uuid4())
+    future: Future = Future()
+    protocol._request_futures[msg_id] = future  # the client matches the answer by id, as for its own requests
+    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    return asyncio.wrap_future(future)
+
+
+async def test_every_malformed_request_is_answered_with_an_error_and_the_server_keeps_going(client, tmp_path):
+    import asyncio
+
+    with pytest.raises(JsonRpcException, match=r"textDocument/hover: invalid params \(While structuring HoverRequest"):
+        await asyncio.wait_for(send_untyped(client, "textDocument/hover", {"textDocument": 5}), timeout=10)
+    for method, params in MALFORMED:
+        with pytest.raises(JsonRpcException) as raised:
+            await asyncio.wait_for(send_untyped(client, method, params), timeout=10)
+        assert raised.value.code == -32602 and str(raised.value).strip(), (method, params, raised.value)
+    with pytest.raises(JsonRpcException) as raised:
+        await asyncio.wait_for(send_untyped(client, "ghostwright/noSuchMethod", {"x": 1}), timeout=10)
+    assert raised.value.code == -32601
+    uri = (tmp_path / "ws" / "main.py").as_uri()
+    open_doc(client, uri, "import os\n")
+    assert isinstance(await inline(client, uri, 1, 0), types.InlineCompletionList)
