@@ -188,7 +188,7 @@ def main() -> None:
     results["ours"] = {"summary": summary(records), "records": records}
     rows = [["engine", "exact match", "edit similarity (mean)", "s/hole (median)"]]
     s = results["ours"]["summary"]
-    rows.append(["ghostwright serve (FIM + repo context)", f"{s['exact']}/{s['holes']}",
+    rows.append(["ghostwright serve (repo context; FIM mid-line)", f"{s['exact']}/{s['holes']}",
                  f"{s['similarity_mean']:.3f}", f"{s['seconds_median']:.2f}"])
     if args.peer_python:
         _, gguf = default_model(("int8",))

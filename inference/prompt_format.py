@@ -13,6 +13,11 @@ runs the request renders it here, from what its manifest says the model has:
 - ``code`` (no FIM, SmolLM2): the file as the model would read it, snippets as comments, up to
   the cursor; the suffix is left out.
 
+A model whose infill is measured to trail its own left-to-right completion at the start of a
+line (Qwen2.5-Coder-0.5B-Instruct: 9 of 60 cross-file holes by FIM, 20 left to right) gets the
+same pieces without FIM tokens there: the repository files, then this file up to the cursor.
+The server still cuts what the suffix already holds from the answer.
+
 Control tokens enter only as ids; text (code, messages) is encoded with special-token strings
 treated as plain text, so a file containing ``<|fim_middle|>`` cannot forge one.
 """
@@ -24,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ghostwright.errors import RequestError
+from ghostwright.export.catalogue import infills_at_line_start
+from ghostwright.export.contract import Manifest
 from ghostwright.inference.api import ChatPrompt, InfillPrompt, Prompt, Segment
 from ghostwright.inference.chat import chat_prompt as chatml_prompt
 from ghostwright.inference.manifest import BundleManifest
@@ -37,6 +44,7 @@ class PromptFormat:
     fim: tuple[int, int, int] | None = None  # prefix, suffix, middle ids
     repo: tuple[int, int] | None = None  # repo_name, file_sep ids
     fim_stops: tuple[int, ...] = ()  # tokens that end a fill-in-the-middle answer besides EOS
+    infill_at_line_start: bool = True  # else a cursor that starts a line gets the prefix only
 
 
 def format_for(manifest: BundleManifest) -> PromptFormat:
@@ -46,24 +54,32 @@ def format_for(manifest: BundleManifest) -> PromptFormat:
         return PromptFormat(CODE)
     ids = (int(fim["prefix"]), int(fim["suffix"]), int(fim["middle"]))
     stops = tuple(i for i in (*ids, fim.get("pad")) if i is not None)
+    line_start = infills_at_line_start((manifest.raw.get(Manifest.SOURCE) or {}).get("sha256"))
     if repo:
         repo_ids = (int(repo["repo_name"]), int(repo["file_sep"]))
-        return PromptFormat(REPO_FIM, ids, repo_ids, (*stops, *repo_ids))
-    return PromptFormat(FIM, ids, None, stops)
+        return PromptFormat(REPO_FIM, ids, repo_ids, (*stops, *repo_ids), line_start)
+    return PromptFormat(FIM, ids, None, stops, line_start)
+
+
+def starts_a_line(prefix: str) -> bool:
+    """Whether the cursor has only indentation before it on its line."""
+    return not prefix.rsplit("\n", 1)[-1].strip()
 
 
 def render_infill(fmt: PromptFormat, prompt: InfillPrompt) -> Prompt:
     """``prompt`` in ``fmt``: pieces in an order where a keystroke at the cursor changes the tail."""
+    infill = fmt.infill_at_line_start or not starts_a_line(prompt.prefix)
     if fmt.kind == REPO_FIM and fmt.fim and fmt.repo:
         pre, suf, mid = fmt.fim
         name, sep = fmt.repo
         segments: list[Segment] = [name, f"{prompt.repo or 'workspace'}\n"]
         for snippet in prompt.snippets:
             segments += [sep, f"{snippet.path}\n{snippet.text.rstrip()}\n"]
-        segments += [sep, f"{prompt.path or 'untitled'}\n", pre, prompt.prefix, suf, prompt.suffix, mid]
+        segments += [sep, f"{prompt.path or 'untitled'}\n"]
+        segments += [pre, prompt.prefix, suf, prompt.suffix, mid] if infill else [prompt.prefix]
         return Prompt(tuple(s for s in segments if s != ""))
     context = prompt.commented_context()
-    if fmt.kind == FIM and fmt.fim:
+    if fmt.kind == FIM and fmt.fim and infill:
         pre, suf, mid = fmt.fim
         return Prompt(tuple(s for s in (pre, context + prompt.prefix, suf, prompt.suffix, mid) if s != ""))
     return Prompt((context + prompt.prefix,))

@@ -129,3 +129,21 @@ def test_a_template_that_raises_says_so() -> None:
     template = "{{ raise_exception('roles must alternate') }}"
     with pytest.raises(RequestError, match="roles must alternate"):
         render_chat(manifest_with(template), SPECIAL_IDS, ChatPrompt((("user", "x"),)))
+
+
+def test_a_model_measured_weaker_at_infill_gets_its_line_starts_left_to_right(tiny_qwen_dir: Path) -> None:
+    from ghostwright.export.catalogue import QWEN_05B
+
+    manifest = read_manifest(tiny_qwen_dir)
+    assert format_for(manifest).infill_at_line_start  # a model we did not ship: what its tokens promise
+    shipped = BundleManifest(manifest.path, {**manifest.raw, "source": {"sha256": QWEN_05B.gguf_sha256}},
+                             manifest.config)
+    fmt = format_for(shipped)
+    assert fmt.kind == REPO_FIM and not fmt.infill_at_line_start
+    pre, suf, mid = fmt.fim
+    name, sep = fmt.repo
+    at_line_start = InfillPrompt("def add(a, b):\n    ", SUFFIX, "app.py", "python", "#", SNIPPETS, "shop")
+    assert render_infill(fmt, at_line_start).segments == (
+        name, "shop\n", sep, "pkg/util.py\ndef helper(x):\n    return x\n", sep, "app.py\n", "def add(a, b):\n    ")
+    mid_line = InfillPrompt(PREFIX, SUFFIX, "app.py", "python", "#", SNIPPETS, "shop")
+    assert render_infill(fmt, mid_line).segments[-5:] == (pre, PREFIX, suf, SUFFIX, mid)
