@@ -11,11 +11,11 @@ from pygls.lsp.server import LanguageServer
 
 from ghostwright import __version__
 from ghostwright.inference.api import Engine
-from ghostwright.server.answering_protocol import AnsweringProtocol
 from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.completion.typed_ahead import TypedAheadCache
 from ghostwright.server.context.document import Document
 from ghostwright.server.engine_holder import EngineHolder
+from ghostwright.server.lsp_errors import AnsweringProtocol
 from ghostwright.server.settings import Settings
 from ghostwright.server.telemetry import Telemetry
 
