@@ -194,6 +194,7 @@ class ModelInfo:
     formats: dict[str, str]  # tier -> how it renders an InfillPrompt: repo-fim | fim | code
     chat_template: bool  # chat prompts are understood
     eos_text: tuple[str, ...] = ()
+    fim_at_line_start: bool = True  # the full tier reads the suffix when the cursor starts a line too
 
 
 class Engine(Protocol):

@@ -146,6 +146,7 @@ class OnnxEngine:
             fim=first.format.kind != CODE,
             formats={name: t.format.kind for name, t in self.tiers.items()},
             chat_template=bool(first.manifest.chat_template),
+            fim_at_line_start=first.format.infill_at_line_start,
         )
 
     def stats(self) -> dict[str, object]:

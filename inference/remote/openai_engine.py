@@ -128,7 +128,8 @@ class RemoteEngine:
         kind = self.backend.prompt_kind or self.renderer.kind
         return ModelInfo(name=self.backend.model, tiers=self.backend.tiers, device=f"remote:{self.backend.kind}",
                          context_length=self.backend.context_length, fim=kind != "code",
-                         formats={t: kind for t in self.backend.tiers}, chat_template=True)
+                         formats={t: kind for t in self.backend.tiers}, chat_template=True,
+                         fim_at_line_start=self.renderer.format.infill_at_line_start)
 
     def stats(self) -> dict[str, object]:
         with self._lock:

@@ -70,12 +70,16 @@ def build_completion_prompt(
     count_tokens: Callable[[str], int],
     budget_tokens: int,
     fim: bool = False,
+    fim_at_line_start: bool = True,
     repo: str = "",
     time_budget_s: float = 0.05,
 ) -> CompletionPrompt:
     """The prompt for a completion at str index ``offset`` of ``doc``, within ``budget_tokens``.
-    ``fim``: the model reads the suffix, so it gets a share of the budget."""
+    ``fim``: the model reads the suffix, so it gets a share of the budget (unless the cursor
+    starts a line and the model is given only the prefix there: ``fim_at_line_start``)."""
     ensure_not_secret(doc.path)
+    line_start = not doc.text[doc.text.rfind("\n", 0, offset) + 1 : offset].strip()
+    fim = fim and (fim_at_line_start or not line_start)
     piece_s = time_budget_s / 6  # six slices, each with its own deadline
 
     def deadline() -> float:

@@ -84,7 +84,7 @@ class CompletionService:
         built = build_completion_prompt(
             doc, offset, index=server.index, recent_edits=server.recent_edits,
             count_tokens=engine.count_tokens, budget_tokens=settings.prompt_tokens,
-            fim=info.fim, repo=server.workspace_name())
+            fim=info.fim, fim_at_line_start=info.fim_at_line_start, repo=server.workspace_name())
         max_tokens = settings.max_tokens if built.mode == "multi" else min(settings.max_tokens, SINGLE_LINE_MAX_TOKENS)
         request = GenerationRequest(
             prompt=built.prompt, max_tokens=max_tokens, stop=built.stop,
