@@ -138,3 +138,31 @@ async def test_every_malformed_request_is_answered_with_an_error_and_the_server_
     uri = (tmp_path / "ws" / "main.py").as_uri()
     open_doc(client, uri, "import os\n")
     assert isinstance(await inline(client, uri, 1, 0), types.InlineCompletionList)
+
+
+async def test_a_closed_documents_edits_leave_the_prompts(tiny_model_dir, tmp_path, monkeypatch):
+    import json
+
+    trace = tmp_path / "prompts.jsonl"
+    monkeypatch.setenv("GHOSTWRIGHT_TRACE_PROMPTS", str(trace))
+    (tmp_path / "ws").mkdir()
+    client = await start_server(tiny_model_dir, tmp_path / "home", tmp_path / "ws", {"maxTokens": 4, "tier": "full"})
+    try:
+        edited, other = (tmp_path / "ws" / "a.py").as_uri(), (tmp_path / "ws" / "b.py").as_uri()
+        open_doc(client, edited, "def alpha():\n    return 1\n")
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=2, uri=edited),
+            [types.TextDocumentContentChangePartial(types.Range(types.Position(1, 0), types.Position(1, 0)),
+                                                    "    zebra_marker = 42\n")]))
+        text = "def beta():\n    "
+        open_doc(client, other, text)
+
+        async def prompt_at(line: int, character: int) -> str:
+            await inline(client, other, line, character)
+            return json.dumps(json.loads(trace.read_text().splitlines()[-1])["prompt"])
+
+        assert "zebra_marker" in await prompt_at(*end_of(text))  # an open document's edit is context
+        client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(edited)))
+        assert "zebra_marker" not in await prompt_at(1, 0)
+    finally:
+        await stop_server(client)
