@@ -63,15 +63,17 @@ class Backend:
 
 
 def build_engine(model: str | None, model_dir: str | None, device: str, backend: Backend = Backend(),
-                 shared: bool = False):  # -> Engine
+                 shared: bool = False, full_token_budget: int | None = None):  # -> Engine
     """The engine an editor session runs on: a remote backend, this user's shared engine daemon,
-    or the local model in this process. Failures are :class:`EngineError` with the fix in them."""
+    or the local model in this process. Failures are :class:`EngineError` with the fix in them.
+    ``full_token_budget`` (the Codex-Mini rule: past it, the mini tier) holds for a local model;
+    a shared daemon or a remote backend keeps its own accounts."""
     from ghostwright.inference import load_engine
 
     def local():
         source = resolve(model, model_dir)
         log.info("loading %s", describe(source))
-        return load_engine(source, device=device)
+        return load_engine(source, device=device, full_token_budget=full_token_budget)
 
     from ghostwright.inference.remote.failover import FailoverEngine
 

@@ -20,7 +20,7 @@ def serve(args: argparse.Namespace) -> int:
             device=args.device if args.device != "auto" else settings.device,
             backend=Backend(settings.backend_url, settings.backend_api_key, settings.backend_api_key_env,
                             settings.backend_model, settings.backend_fallback),
-            shared=settings.shared_engine or args.shared)
+            shared=settings.shared_engine or args.shared, full_token_budget=settings.full_token_budget or None)
 
     logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
     server = create_server(engine_factory)

@@ -31,11 +31,12 @@ class Settings:
     streaming: bool = False  # send ghostwright/partialCompletion notifications
     telemetry: bool = True  # record shown/accepted counts in the local stats file (never sent anywhere)
     deadline_ms: int = 2000  # give up on an inline completion after this long
+    full_token_budget: int = 0  # tokens (prompt + output) the full tier may spend, then mini; 0 = no limit
 
 
 _CHOICES = {"tier": ("auto", "full", "mini"), "device": ("auto", "cpu", "cuda")}
 _RANGES = {"max_tokens": (1, 1024), "debounce_ms": (0, 2000), "prompt_tokens": (64, 8192),
-           "deadline_ms": (100, 60000)}
+           "deadline_ms": (100, 60000), "full_token_budget": (0, 2**31 - 1)}
 
 
 def _snake(name: str) -> str:

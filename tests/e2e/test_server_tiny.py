@@ -166,3 +166,19 @@ async def test_a_closed_documents_edits_leave_the_prompts(tiny_model_dir, tmp_pa
         assert "zebra_marker" not in await prompt_at(1, 0)
     finally:
         await stop_server(client)
+
+
+async def test_the_full_tiers_token_budget_sends_requests_to_mini_once_spent(tiny_model_dir, tmp_path):
+    (tmp_path / "ws").mkdir()
+    client = await start_server(tiny_model_dir, tmp_path / "home", tmp_path / "ws",
+                                {"maxTokens": 8, "fullTokenBudget": 40, "deadlineMs": 60000})
+    try:
+        uri = (tmp_path / "ws" / "main.py").as_uri()
+        text = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    "
+        open_doc(client, uri, text)
+        for character in (4, 3, 2):  # three different prompts: no typed-ahead answer
+            await inline(client, uri, 5, character)
+        routes = (await command(client, "ghostwright.status"))["engine"]["router"]["decisions"]
+        assert routes.get("full:default", 0) >= 1 and routes.get("mini:full budget 90% spent", 0) >= 1, routes
+    finally:
+        await stop_server(client)
