@@ -1,7 +1,9 @@
-"""Load the engine off the event loop, once, and hand it to whoever waits.
+"""Load the engine off the event loop and hand it to whoever waits.
 
 The editor gets its `initialize` answer at once; the model loads in a thread. A load
-that fails is remembered with its message so every request can say why.
+that fails is remembered with its message so every request can say why. A settings change
+that names another model, device or backend loads the new engine beside the old one, which
+keeps answering until the new one is ready (a failed reload keeps the old one).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class EngineHolder:
         self._ready = threading.Event()
         self._started = False
         self._lock = threading.Lock()
+        self._generation = 0  # bumped by each reload; a superseded reload discards its engine
 
     def start(self) -> None:
         with self._lock:
@@ -44,6 +47,36 @@ class EngineHolder:
             log.exception("model failed to load")
         finally:
             self._ready.set()
+
+    def reload(self, on_done: Callable[[str | None], None]) -> None:
+        """Load a new engine from the factory (it reads the current settings) and swap it in;
+        ``on_done(None)`` once it serves, or ``on_done(reason)`` if it failed."""
+        with self._lock:
+            if not self._started:
+                return  # the first load has not begun: it will read the new settings itself
+            self._generation += 1
+            generation = self._generation
+        threading.Thread(target=self._reload, args=(generation, on_done), name="ghostwright-engine-reload",
+                         daemon=True).start()
+
+    def _reload(self, generation: int, on_done: Callable[[str | None], None]) -> None:
+        self._ready.wait()  # the first load finishes (or fails) before its replacement starts
+        try:
+            engine = self._factory()
+        except Exception as exc:
+            log.error("reloading the model failed: %s", exc)
+            on_done(str(exc) if isinstance(exc, GhostwrightError) else f"unexpected error: {exc}")
+            return
+        with self._lock:
+            if generation != self._generation:
+                stale, old = engine, None
+            else:
+                stale, (old, self._engine, self._error) = None, (self._engine, engine, None)
+        for dropped in (stale, old):
+            if dropped is not None:
+                dropped.close()
+        if stale is None:
+            on_done(None)
 
     @property
     def error(self) -> str | None:

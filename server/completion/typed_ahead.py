@@ -46,3 +46,7 @@ class TypedAheadCache:
 
     def forget(self, uri: str) -> None:
         self._by_uri.pop(uri, None)
+
+    def clear(self) -> None:
+        """Forget every suggestion (they came from a model that is no longer loaded)."""
+        self._by_uri.clear()

@@ -6,6 +6,7 @@ values are shown to the user once and replaced by defaults.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from lsprotocol import types
@@ -14,12 +15,32 @@ from ghostwright.server.context.document import uri_to_path
 from ghostwright.server.settings import parse_settings
 
 
+# Settings the engine is built from: changing one after start-up loads a new engine.
+ENGINE_SETTINGS = ("model", "device", "backend_url", "backend_api_key", "backend_api_key_env", "backend_model",
+                   "backend_fallback", "shared_engine", "full_token_budget")
+
+
 def register(server) -> None:
+    def show(kind: types.MessageType, text: str) -> None:
+        server.window_show_message(types.ShowMessageParams(kind, f"Ghostwright: {text}"))
+
     def apply(raw: object) -> None:
+        before = server.settings
         server.settings, warnings = parse_settings(raw, server.settings)
         server.telemetry.enabled = server.settings.telemetry
         for warning in warnings:
-            server.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"Ghostwright: {warning}"))
+            show(types.MessageType.Warning, warning)
+        changed = [name for name in ENGINE_SETTINGS if getattr(before, name) != getattr(server.settings, name)]
+        if changed:
+            loop = asyncio.get_running_loop()  # the reload reports from its own thread
+            server.engines.reload(lambda error: loop.call_soon_threadsafe(reloaded, changed, error))
+
+    def reloaded(changed: list[str], error: str | None) -> None:
+        server.typed_ahead.clear()
+        if error is None:
+            show(types.MessageType.Info, f"the model was reloaded for the new {', '.join(changed)}")
+        else:
+            show(types.MessageType.Error, f"the new {', '.join(changed)} did not load, kept the current model: {error}")
 
     @server.feature(types.INITIALIZE)
     def initialize(ls, params: types.InitializeParams) -> None:

@@ -182,3 +182,35 @@ async def test_the_full_tiers_token_budget_sends_requests_to_mini_once_spent(tin
         assert routes.get("full:default", 0) >= 1 and routes.get("mini:full budget 90% spent", 0) >= 1, routes
     finally:
         await stop_server(client)
+
+
+async def test_a_changed_engine_setting_reloads_the_engine(tiny_model_dir, tmp_path):
+    import asyncio
+
+    (tmp_path / "ws").mkdir()
+    client = await start_server(tiny_model_dir, tmp_path / "home", tmp_path / "ws", {"maxTokens": 8,
+                                                                                     "deadlineMs": 60000})
+    try:
+        uri = (tmp_path / "ws" / "main.py").as_uri()
+        text = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    "
+        open_doc(client, uri, text)
+        await inline(client, uri, 5, 4)
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"fullTokenBudget": 40}))
+        for _ in range(100):
+            if any("reloaded" in m.message for m in client.messages):
+                break
+            await asyncio.sleep(0.1)
+        assert any("reloaded for the new full_token_budget" in m.message for m in client.messages), client.messages
+        for character in (3, 2, 1):
+            await inline(client, uri, 5, character)
+        routes = (await command(client, "ghostwright.status"))["engine"]["router"]["decisions"]
+        assert routes.get("mini:full budget 90% spent", 0) >= 1, routes  # the new engine holds the new budget
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"backendUrl": "http://127.0.0.1:9"}))
+        for _ in range(100):
+            if any("did not load" in m.message for m in client.messages):
+                break
+            await asyncio.sleep(0.1)
+        assert any("did not load, kept the current model" in m.message for m in client.messages), client.messages
+        assert isinstance(await inline(client, uri, 5, 0), types.InlineCompletionList)  # the old one still serves
+    finally:
+        await stop_server(client)
