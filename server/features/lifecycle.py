@@ -14,7 +14,6 @@ from lsprotocol import types
 from ghostwright.server.context.document import uri_to_path
 from ghostwright.server.settings import parse_settings
 
-
 # Settings the engine is built from: changing one after start-up loads a new engine.
 ENGINE_SETTINGS = ("model", "device", "backend_url", "backend_api_key", "backend_api_key_env", "backend_model",
                    "backend_fallback", "shared_engine", "full_token_budget")
