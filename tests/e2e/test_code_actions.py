@@ -126,7 +126,11 @@ async def test_implement_from_docstring_is_verified_and_parses(client, tmp_path)
     assert_parses(new_text)
     assert new_text.startswith(ADD.rstrip("\n"))  # signature and docstring untouched: only the body is added
     assert all(e.range.start.line >= 7 for e in edits)  # nothing above the end of the docstring moved
-    assert "/1 examples pass" in result["message"] and "examples pass" in resolved.title
+    assert "1/1 examples pass" in result["message"] and "examples pass" in resolved.title
+    from ghostwright.server.verify.sandbox import run_python  # model-written code runs only in the sandbox
+
+    ran = run_python(new_text + "\nprint(add(2, 3), add(-1, 1), add(0.5, 0.25))\n")
+    assert ran.ok and ran.stdout.split() == ["5", "0", "0.75"], (new_text, ran.stdout, ran.stderr[-300:])
     assert any(line.startswith("candidate 1") for line in result["evidence"])
     assert {"begin", "report", "end"} <= set(progress_kinds(client))
     assert any("Implemented add" in m.message for m in client.messages)

@@ -69,12 +69,19 @@ async def test_typing_the_suggestion_is_answered_from_cache(client, tmp_path):
     assert status["modelCalls"] == 1 and status["typedAheadHits"] == 1
 
 
+def assert_suggests(result: types.InlineCompletionList | None) -> None:
+    """The server answered with a suggestion the model wrote (not just "no error")."""
+    assert isinstance(result, types.InlineCompletionList) and result.items, result
+    text = result.items[0].insert_text
+    assert (text if isinstance(text, str) else text.value).strip(), result
+
+
 async def test_position_past_the_end_is_an_error_not_a_crash(client, tmp_path):
     uri = (tmp_path / "ws" / "a.py").as_uri()
     open_doc(client, uri, "x = 1\n")
     with pytest.raises(JsonRpcException, match="past the end"):
         await inline(client, uri, 40, 0)
-    assert (await inline(client, uri, 0, 5)) is not None  # still serving
+    assert_suggests(await inline(client, uri, *end_of("x = 1\n")))  # still serving, with a real answer
 
 
 async def test_cancellation_answers_promptly(client, tmp_path):
@@ -91,7 +98,7 @@ async def test_cancellation_answers_promptly(client, tmp_path):
     with pytest.raises(JsonRpcException, match="cancel"):
         await asyncio.wrap_future(future)
     assert time.monotonic() - started < 1.0  # within a decode step or two, not the whole suggestion
-    assert await inline(client, uri, 0, 0) is not None  # the server is free again
+    assert_suggests(await inline(client, uri, line, char))  # the server is free again and answers
 
 
 async def test_huge_and_binary_files_do_not_stall_the_server(client, tmp_path):
@@ -101,6 +108,6 @@ async def test_huge_and_binary_files_do_not_stall_the_server(client, tmp_path):
     uri = (tmp_path / "ws" / "small.py").as_uri()
     open_doc(client, uri, "def add(a, b):\n    ")
     started = time.monotonic()
-    await inline(client, uri, 1, 4)
-    await inline(client, (tmp_path / "ws" / "big.py").as_uri(), *end_of(big))
+    assert_suggests(await inline(client, uri, 1, 4))
+    assert_suggests(await inline(client, (tmp_path / "ws" / "big.py").as_uri(), *end_of(big)))
     assert time.monotonic() - started < 30

@@ -11,7 +11,8 @@ from e2e.lsp_client import end_of, inline, open_doc, start_server, stop_server
 
 
 @pytest_asyncio.fixture
-async def client(tiny_model_dir, tmp_path):
+async def client(tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("GHOSTWRIGHT_TRACE_PROMPTS", str(tmp_path / "prompts.jsonl"))  # what reached the model
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "util.py").write_text("def helper(x: int) -> str:\n    return str(x)\n")
     client = await start_server(tiny_model_dir, tmp_path / "home", tmp_path / "ws",
@@ -55,7 +56,7 @@ async def test_inline_and_fallback_completion_return_valid_results(client, tmp_p
     open_doc(client, uri, text)
     line, char = end_of(text)
     result = await inline(client, uri, line, char)
-    assert isinstance(result, types.InlineCompletionList)
+    assert isinstance(result, types.InlineCompletionList) and result.items, result
     for item in result.items:
         assert item.range == types.Range(types.Position(line, char), types.Position(line, char))
         assert item.command.command == "ghostwright.accept"
@@ -76,6 +77,10 @@ async def test_incremental_edits_with_surrogate_pairs(client, tmp_path):
         [types.TextDocumentContentChangePartial(types.Range(types.Position(0, 7), types.Position(0, 7)), "🙂x")]))
     result = await inline(client, uri, 0, 10)  # 's = "😀🙂x' is 10 UTF-16 units
     assert isinstance(result, types.InlineCompletionList)
+    import json
+
+    prompt = json.loads((tmp_path / "prompts.jsonl").read_text().splitlines()[-1])["prompt"]
+    assert prompt["prefix"].endswith('s = "😀🙂x') and prompt["suffix"].startswith('"'), prompt  # the edit landed
 
 
 async def test_secret_files_get_no_completion(client, tmp_path):

@@ -107,12 +107,12 @@ def test_inline_request_preempts_a_background_one(engine):
     background = engine.generate(GenerationRequest(prompt=Prompt.text(CODE), max_tokens=200,
                                                    priority=Priority.BACKGROUND, tier="full"))
     next(background)
-    started = time.monotonic()
     _, inline = run(engine, "import os\n", max_tokens=8, priority=Priority.INLINE, tier="full")
-    inline_done = time.monotonic() - started
     rest = list(background)
     assert rest[-1].finish == FinishReason.LENGTH  # the background one finished afterwards, intact
-    assert inline.stats.queue_s < inline_done
+    # Preempted, the inline request waits at most the step in flight; queued behind the background
+    # one, it would wait out its ~200 decode steps.
+    assert inline.stats.queue_s < rest[-1].stats.decode_s / 4, (inline.stats, rest[-1].stats)
 
 
 def test_deadline_stops_generation(engine):
@@ -124,11 +124,11 @@ def test_stop_strings_and_max_tokens(engine):
     _text, last = run(engine, CODE, max_tokens=5, tier="full")
     assert last.finish in (FinishReason.LENGTH, FinishReason.EOS) and last.stats.generated_tokens <= 5
     free, _ = run(engine, CODE, max_tokens=30, tier="full")
-    if len(free) > 3:
-        stop = free[2:4]
-        cut, last = run(engine, CODE, max_tokens=30, tier="full", stop=[stop])
-        assert last.finish == FinishReason.STOP
-        assert cut == free[: free.index(stop)]
+    assert len(free) > 3, free  # a random-weight model rambles: there is text to stop in
+    stop = free[2:4]
+    cut, last = run(engine, CODE, max_tokens=30, tier="full", stop=[stop])
+    assert last.finish == FinishReason.STOP
+    assert cut == free[: free.index(stop)]
 
 
 def test_two_tiers_and_the_budget_rule(tiny_model_dir):

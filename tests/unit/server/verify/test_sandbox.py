@@ -70,7 +70,7 @@ def test_processes_are_capped() -> None:
             "        break\nprint(made)\n")
     result = run_python(code, limits=Limits(timeout_s=5, processes=16))
     assert result.ok, result.stderr
-    assert int(result.stdout) < 200
+    assert int(result.stdout) < 16  # the cap counts the sandboxed python itself
 
 
 @pytest.mark.skipif(not NAMESPACES, reason="network namespaces need Linux and unshare")
