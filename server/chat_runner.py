@@ -26,6 +26,8 @@ from ghostwright.inference.api import (
     Priority,
     SamplingParams,
 )
+from ghostwright.server.context.secrets import redact
+from ghostwright.server.prompt_trace import write_trace
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +76,19 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
                    session_key: str | None = None, request_id: str | None = None,
                    prefill: str = "", tier: str | None = None,
                    stop_when: Callable[[str], bool] | None = None,
-                   first_token_excludes: tuple[str, ...] = (), heal_last_token: bool = False) -> ChatResult:
+                   first_token_excludes: tuple[str, ...] = (), heal_last_token: bool = False,
+                   trace: str | None = None) -> ChatResult:
     """Decode one answer to ``messages``. ``prefill`` starts the assistant's turn (it is part of the
     prompt, not of the returned text). ``on_text`` gets the whole text so far, from the decode thread.
     ``stop_when(text)`` true ends decoding early with the text so far (finish ``stop``): a caller that
     sees the answer is complete, or degenerate, need not wait for the token limit. ``tier`` overrides
     the setting (``full`` | ``mini``; the engine falls back to what it has). ``heal_last_token``: a
-    prefill that ends in indentation is re-spelled the way the model writes it ("\\n   " + " if")."""
+    prefill that ends in indentation is re-spelled the way the model writes it ("\\n   " + " if").
+    ``trace``: the kind of prompt ("action"), written to ``GHOSTWRIGHT_TRACE_PROMPTS`` as sent."""
     engine = await server.engines.get()
-    prompt = replace(engine.chat_prompt(messages), prefill=prefill)
+    # The one door for chat prompts (hover, ask, actions): whatever text they carry, secrets leave here.
+    messages = [{**m, "content": redact(m["content"])} for m in messages]
+    prompt = replace(engine.chat_prompt(messages), prefill=redact(prefill))
     request = GenerationRequest(
         prompt=prompt, max_tokens=max_tokens, stop=list(stop or []),
         sampling=SamplingParams(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed),
@@ -122,4 +128,6 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
     log.info("chat %s: %s, %d prompt tokens, %d generated, %.2f s, mean logprob %.3f", request_id,
              finish.value if finish else "no answer", stats.prompt_tokens, stats.generated_tokens, seconds,
              stats.logprob_sum / max(1, stats.generated_tokens))
+    if trace is not None:
+        write_trace(trace, messages, text, seconds * 1e3, prefill=prompt.prefill)
     return ChatResult(text=text, finish=finish, stats=stats, error=error, seconds=seconds)

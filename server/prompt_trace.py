@@ -1,7 +1,7 @@
 """A local JSONL trace of chat prompts and raw answers, for checking what reached the model.
 
 Set ``GHOSTWRIGHT_TRACE_PROMPTS=/some/file.jsonl`` (as for completions, see
-``completion/service.py``) and every hover and ask appends one line: the feature, the
+``completion/service.py``) and every hover, ask and code action appends one line: the feature, the
 messages as sent (after redaction and AGENTS.md), the raw answer and the latency. Off by
 default; nothing ever leaves the machine.
 """
@@ -26,7 +26,8 @@ def write_trace(feature: str, messages: list[dict[str, str]], raw: str, latency_
     path = trace_path()
     if not path:
         return
-    record = {"feature": feature, "messages": messages, "raw": raw, "latency_ms": round(latency_ms, 1), **extra}
+    record = {"feature": feature, "kind": feature, "messages": messages, "raw": raw,
+              "latency_ms": round(latency_ms, 1), **extra}
     try:
         with _lock, open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")

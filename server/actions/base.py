@@ -19,6 +19,7 @@ from ghostwright.server.actions.edits import Replacement, apply_all, overlapping
 from ghostwright.server.actions.validate import syntax_problems
 from ghostwright.server.chat_runner import ChatResult, run_chat
 from ghostwright.server.context.document import Document
+from ghostwright.server.context.secrets import PLACEHOLDER
 from ghostwright.server.work_progress import WorkProgress
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class ActionContext:
             temperature=temperature, top_p=RETRY_TOP_P if temperature > 0 else 1.0, seed=seed, stop=stop,
             cancel=self.progress.cancel_token, on_text=on_text, prefill=prefill, tier=tier, stop_when=stop_when,
             request_id=f"{self.request_id}/{label}", first_token_excludes=first_token_excludes,
-            heal_last_token=heal_last_token)
+            heal_last_token=heal_last_token, trace="action")
         self.calls.append(result)
         if result.cancelled or self.progress.cancelled:
             raise ActionCancelled("cancelled")
@@ -133,6 +134,9 @@ class ActionContext:
         """Why these replacements would leave the document broken ([] when they are fine)."""
         if overlapping(replacements):
             return ["the edits overlap"]
+        if any(PLACEHOLDER in r.new_text and PLACEHOLDER not in self.text[r.start : r.end] for r in replacements):
+            # the model saw a secret as the placeholder and wrote it back: applied, it would erase the secret
+            return [f"the answer holds {PLACEHOLDER} where a secret was kept from the model"]
         new_text = apply_all(self.text, replacements)
         problems: list[str] = []
         shift = 0

@@ -130,7 +130,7 @@ class CompletionService:
     def _write_trace(self, built, max_tokens: int, raw: str, latency_ms: float, model_ms: float) -> None:
         prompt = dataclasses.asdict(built.prompt)  # what was asked; each tier renders it its own way
         with open(self._trace, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"prompt": prompt, "max_tokens": max_tokens, "stop": built.stop,
+            f.write(json.dumps({"kind": "completion", "prompt": prompt, "max_tokens": max_tokens, "stop": built.stop,
                                 "raw": raw, "latency_ms": round(latency_ms, 1), "model_ms": round(model_ms, 1)}) + "\n")
 
     async def _run(self, engine, request, built, doc, line, character, request_id):

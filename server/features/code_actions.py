@@ -22,6 +22,7 @@ from ghostwright.server.actions import annotations, docstring, fix_diagnostic, i
 from ghostwright.server.actions.base import ActionCancelled, ActionContext, ActionError, ActionResult
 from ghostwright.server.actions.edits import Replacement, minimal, text_edit
 from ghostwright.server.context.document import Document
+from ghostwright.server.context.secrets import is_secret_file
 from ghostwright.server.lsp_errors import follow_cancellation, lsp_boundary
 from ghostwright.server.work_progress import WorkProgress
 
@@ -43,6 +44,8 @@ def register(server) -> None:
     @lsp_boundary
     async def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         doc = server.document(params.text_document.uri)
+        if doc.path and is_secret_file(doc.path):
+            return None  # nothing from a secret file goes to a model, so nothing is offered there
         rng = params.range
         start = doc.offset_at(rng.start.line, rng.start.character)  # RequestError past the end
         end = doc.offset_at(rng.end.line, rng.end.character)
@@ -123,6 +126,8 @@ async def run_action(server, data: dict[str, Any], title: str) -> tuple[ActionRe
         raise Refused("the document is not open")
     if live.version != version:
         raise Refused("the document changed since the action was offered; nothing was changed")
+    if live.path and is_secret_file(live.path):
+        raise Refused(f"{Path(live.path).name} may hold secrets: no code action runs there")
     snapshot = Document(uri, live.language_id, live.text, live.version)
     try:
         start, end = _range(snapshot, data.get("range"))

@@ -219,3 +219,27 @@ async def test_a_changed_engine_setting_reloads_the_engine(tiny_model_dir, tmp_p
         assert isinstance(await inline(client, uri, 5, 0), types.InlineCompletionList)  # the old one still serves
     finally:
         await stop_server(client)
+
+
+async def test_secrets_stay_out_of_action_prompts_and_secret_files_get_no_actions(client, tmp_path):
+    import json
+
+    key = "sk-" + "abcdefghij" * 3
+    text = f'import os\n\n\ndef connect(host):\n    headers = {{"Authorization": "{key}"}}\n    return host, headers\n'
+    uri = (tmp_path / "ws" / "net.py").as_uri()
+    open_doc(client, uri, text)
+    here = types.Range(types.Position(3, 4), types.Position(3, 4))
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        types.TextDocumentIdentifier(uri), here, types.CodeActionContext(diagnostics=[])))
+    docstring = next(a for a in actions if a.title.startswith("Add a docstring"))
+    docstring.data = {**docstring.data, "maxTokens": 8}
+    await client.code_action_resolve_async(docstring)
+    records = [json.loads(line) for line in (tmp_path / "prompts.jsonl").read_text().splitlines()]
+    sent = [r for r in records if r["kind"] == "action"]
+    assert sent and all("def connect" in json.dumps(r) for r in sent)  # the function went to the model...
+    assert not any(key in json.dumps(r) for r in records)  # ...its key did not
+    env = (tmp_path / "ws" / ".env").as_uri()
+    open_doc(client, env, f"OPENAI_API_KEY={key}\n", "dotenv")
+    assert await client.text_document_code_action_async(types.CodeActionParams(
+        types.TextDocumentIdentifier(env), types.Range(types.Position(0, 0), types.Position(0, 5)),
+        types.CodeActionContext(diagnostics=[]))) is None
