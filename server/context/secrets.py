@@ -23,7 +23,8 @@ _SECRET_NAMES = (
     "*.keystore", "*.kdbx", "*.ovpn", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
     "*_rsa", "*_ed25519", "credentials", ".credentials", "*.credentials", ".netrc",
     "_netrc", ".pgpass", ".npmrc", ".pypirc", ".git-credentials", ".htpasswd", "*.secret",
-    "*.secrets", "service-account*.json", "*.tfvars", "*.tfstate",
+    "*.secrets", "service-account*.json", "*.tfvars", "*.tfstate", "kubeconfig", "*.kubeconfig", "*.ppk",
+    ".s3cfg", ".boto", ".dockercfg",
     # credentials.json, secrets.yaml... but not credentials.py or secrets.py: those are code.
     *(f"{stem}.{ext}" for stem in ("credentials", "secrets") for ext in _CONFIG_EXTENSIONS),
 )
@@ -46,16 +47,25 @@ _TOKEN_PATTERNS = [
         r"\bAIza[0-9A-Za-z_-]{35}\b",  # Google API key
         r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",  # JWT
         r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",  # user:password@ in URLs
+        r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{16,}",  # Authorization: Bearer <token>
+        r"(?i)(?<=\bbasic )[A-Za-z0-9+/]{16,}={0,2}",  # Authorization: Basic <base64>
+        r"\bhf_[A-Za-z0-9]{30,}\b",  # Hugging Face
+        r"\bnpm_[A-Za-z0-9]{36}\b",  # npm
+        r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\b",  # SendGrid
+        r"(?i)(?<=AccountKey=)[A-Za-z0-9+/]{40,}={0,2}",  # Azure storage connection strings
+        r"\bpypi-[A-Za-z0-9_-]{50,}\b",  # PyPI upload tokens
     )
 ]
 
 # A name holding one of these words as a whole part: "GITHUB_TOKEN" yes, "tokenizer" no.
-_WORDS = r"password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|credentials?"
+_WORDS = r"password|passwd|pwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key|credentials?"
 _NAME = rf"[\w.-]*(?<![A-Za-z])(?:{_WORDS}|private[_-]?key|auth[_-]?key)s?(?:[_.-][\w.-]*)?(?!\w)"
 # name = "value" / name: 'value' / "name": "value" / name => "value" (quoted: any value)
 _QUOTED = re.compile(
-    rf"(?i)(\"?{_NAME}\"?\s*(?::=|=>|[:=])\s*)([\"'`])((?:(?!\2)[^\\\n]|\\.)+)\2"
+    rf"(?i)(\"?{_NAME}\"?\s*(?::=|=>|[:=])\s*[bru]{{0,2}})([\"'`])((?:(?!\2)[^\\\n]|\\.)+)\2"
 )
+# name = """value""" (triple-quoted, any lines)
+_TRIPLE = re.compile(rf"(?i)({_NAME}\s*[:=]\s*[bru]{{0,2}})(\"\"\"|\'\'\')([\s\S]+?)\2")
 # NAME=value in env and config files (unquoted: only values that look generated)
 _BARE = re.compile(
     rf"(?im)^(\s*(?:export\s+)?{_NAME}\s*[:=]\s*)((?=[^\s'\"#]*\d)[A-Za-z0-9_\-+/=.]{{8,}})\s*$"
@@ -82,6 +92,7 @@ def redact(text: str) -> str:
     """``text`` with key-, token- and password-shaped values replaced by ``PLACEHOLDER``."""
     for pattern in _TOKEN_PATTERNS:
         text = pattern.sub(PLACEHOLDER, text)
+    text = _TRIPLE.sub(lambda m: f"{m[1]}{m[2]}{_keep(m[3])}{m[2]}", text)
     text = _QUOTED.sub(lambda m: f"{m[1]}{m[2]}{_keep(m[3])}{m[2]}", text)
     return _BARE.sub(lambda m: f"{m[1]}{PLACEHOLDER}", text)
 

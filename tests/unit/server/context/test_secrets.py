@@ -18,7 +18,7 @@ from ghostwright.server.context.secrets import (
     [".env", "app/.env.local", "certs/server.pem", "tls.key", "id_rsa", "/home/u/.ssh/id_ed25519",
      "keystore.p12", "credentials", "credentials.json", ".netrc", "/home/u/.aws/config",
      "prod.tfvars", "service-account-prod.json", ".npmrc", ".pypirc", "C:\\Users\\u\\.env",
-     "secrets.yaml", "config/credentials.toml", "web/.env.local.ts"],
+     "secrets.yaml", "config/credentials.toml", "web/.env.local.ts", "kubeconfig", "putty.ppk", ".s3cfg"],
 )
 def test_secret_files(path: str) -> None:
     assert is_secret_file(path)
@@ -64,6 +64,17 @@ GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
          "eyJhbGciOiJIUzI1NiJ9"),
         ("url = 'postgres://admin:pa55word@db.internal/app'", "pa55word"),
         ("const stripe = 'sk_live_abcdefghijklmnop1234'", "sk_live_abcdefghijklmnop1234"),
+        # formats the first filter missed (issue 16)
+        ('headers = {"Authorization": "Bearer ' + "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA" + '"}',
+         "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA"),
+        ("curl -H 'Authorization: Bearer abcdef0123456789abcdef'", "abcdef0123456789abcdef"),
+        ("HF = 'hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345" + "'", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"),
+        ("//registry.npmjs.org/:_authToken=npm_" + "a" * 36, "npm_" + "a" * 36),
+        ("SENDGRID = 'SG.abcdefghijklmnopqrstuv.ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678'", "SG.abcdefghijklmnop"),
+        ("DefaultEndpointsProtocol=https;AccountName=x;AccountKey=" + "A1b2" * 22 + "==;", "A1b2A1b2A1b2"),
+        ("DB_PASS=Tr0ub4dor-and-3", "Tr0ub4dor-and-3"),
+        ('SECRET_KEY = b"django-insecure-0123456789"', "django-insecure-0123456789"),
+        ('admin_password = """correct\nhorse battery"""', "horse battery"),
     ],
 )
 def test_redact_removes_secrets(text: str, secret: str) -> None:
@@ -84,6 +95,9 @@ def test_redact_removes_secrets(text: str, secret: str) -> None:
         "x = 'hello world'",
         'password = ""',
         "API_KEY=${API_KEY}",
+        "bypass = compute()",
+        "passes = 3",
+        "Authorization: Bearer {token}",
     ],
 )
 def test_redact_keeps_ordinary_code(text: str) -> None:
