@@ -19,6 +19,12 @@ ENGINE_SETTINGS = ("model", "device", "backend_url", "backend_api_key", "backend
                    "backend_fallback", "shared_engine", "full_token_budget")
 
 
+def _camel(name: str) -> str:
+    """A setting's name as the user wrote it (``full_token_budget`` -> ``fullTokenBudget``)."""
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
 def register(server) -> None:
     def show(kind: types.MessageType, text: str) -> None:
         server.window_show_message(types.ShowMessageParams(kind, f"Ghostwright: {text}"))
@@ -29,7 +35,7 @@ def register(server) -> None:
         server.telemetry.enabled = server.settings.telemetry
         for warning in warnings:
             show(types.MessageType.Warning, warning)
-        changed = [name for name in ENGINE_SETTINGS if getattr(before, name) != getattr(server.settings, name)]
+        changed = [_camel(name) for name in ENGINE_SETTINGS if getattr(before, name) != getattr(server.settings, name)]
         if changed:
             loop = asyncio.get_running_loop()  # the reload reports from its own thread
             server.engines.reload(lambda error: loop.call_soon_threadsafe(reloaded, changed, error))

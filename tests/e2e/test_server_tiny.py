@@ -205,7 +205,7 @@ async def test_a_changed_engine_setting_reloads_the_engine(tiny_model_dir, tmp_p
             if any("reloaded" in m.message for m in client.messages):
                 break
             await asyncio.sleep(0.1)
-        assert any("reloaded for the new full_token_budget" in m.message for m in client.messages), client.messages
+        assert any("reloaded for the new fullTokenBudget" in m.message for m in client.messages), client.messages
         for character in (3, 2, 1):
             await inline(client, uri, 5, character)
         routes = (await command(client, "ghostwright.status"))["engine"]["router"]["decisions"]
