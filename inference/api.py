@@ -108,6 +108,14 @@ class InfillPrompt:
         return header + "".join(commented_snippet(s, self.comment) for s in self.snippets)
 
 
+def starts_a_line(text: str, end: int | None = None) -> bool:
+    """Whether ``text[:end]`` has only indentation after its last newline (a cursor that starts
+    a line). The server and the prompt formats must agree on it: one decides the budget, the
+    other the format."""
+    end = len(text) if end is None else end
+    return not text[text.rfind("\n", 0, end) + 1 : end].strip()
+
+
 def commented_snippet(snippet: Snippet, comment: str) -> str:
     body = "".join(f"{comment} {line}".rstrip() + "\n" for line in snippet.text.splitlines())
     return f"{comment} Compare this snippet from {snippet.path}:\n{body}"

@@ -31,7 +31,7 @@ from typing import Any
 from ghostwright.errors import RequestError
 from ghostwright.export.catalogue import infills_at_line_start
 from ghostwright.export.contract import Manifest
-from ghostwright.inference.api import ChatPrompt, InfillPrompt, Prompt, Segment
+from ghostwright.inference.api import ChatPrompt, InfillPrompt, Prompt, Segment, starts_a_line
 from ghostwright.inference.chat import chat_prompt as chatml_prompt
 from ghostwright.inference.manifest import BundleManifest
 
@@ -60,10 +60,6 @@ def format_for(manifest: BundleManifest) -> PromptFormat:
         return PromptFormat(REPO_FIM, ids, repo_ids, (*stops, *repo_ids), line_start)
     return PromptFormat(FIM, ids, None, stops, line_start)
 
-
-def starts_a_line(prefix: str) -> bool:
-    """Whether the cursor has only indentation before it on its line."""
-    return not prefix.rsplit("\n", 1)[-1].strip()
 
 
 def render_infill(fmt: PromptFormat, prompt: InfillPrompt) -> Prompt:

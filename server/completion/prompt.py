@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from ghostwright.inference.api import InfillPrompt, Snippet, commented_snippet
+from ghostwright.inference.api import InfillPrompt, Snippet, commented_snippet, starts_a_line
 from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.completion.render import SymbolIndex, definition_pieces, display_path, recent_pieces
 from ghostwright.server.completion.trigger import completion_mode, should_trigger, stop_strings
@@ -78,8 +78,7 @@ def build_completion_prompt(
     ``fim``: the model reads the suffix, so it gets a share of the budget (unless the cursor
     starts a line and the model is given only the prefix there: ``fim_at_line_start``)."""
     ensure_not_secret(doc.path)
-    line_start = not doc.text[doc.text.rfind("\n", 0, offset) + 1 : offset].strip()
-    fim = fim and (fim_at_line_start or not line_start)
+    fim = fim and (fim_at_line_start or not starts_a_line(doc.text, offset))
     piece_s = time_budget_s / 6  # six slices, each with its own deadline
 
     def deadline() -> float:
