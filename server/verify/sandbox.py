@@ -40,14 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghostwright.errors import GhostwrightError
-from ghostwright.server.verify import sandbox_cgroup
-from ghostwright.server.verify.sandbox_policy import (
-    NOBODY,
-    REQUIRED,
-    read_only_paths,
-    seccomp_config,
-    seccomp_module_dir,
-)
+from ghostwright.server.verify import sandbox_cgroup, sandbox_policy
+from ghostwright.server.verify.sandbox_policy import NOBODY, REQUIRED, Limits
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +52,6 @@ _NAMESPACES = ("--net", "--mount", "--pid", "--fork", "--kill-child")
 
 class SandboxUnavailable(GhostwrightError):
     """The OS refuses the isolation model-written code needs, and the user has not waived it."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    timeout_s: float = 5.0  # wall clock; then the process group is killed
-    cpu_s: int = 5  # CPU seconds (SIGXCPU)
-    memory_mb: int = 512  # address space per process, and memory for the whole group (cgroup)
-    file_mb: int = 4  # largest file (stdout included) the code may write (SIGXFSZ)
-    processes: int = 32  # processes and threads (a pids cgroup, and RLIMIT_NPROC)
-    open_files: int = 64
-    output_bytes: int = 64 * 1024  # stdout/stderr kept per stream
-    disk_mb: int = 32  # the work directory's tmpfs: everything the code writes
-    files: int = 512  # files and directories the code may create there
 
 
 @dataclass(frozen=True)
@@ -115,6 +96,7 @@ class _Isolation:
     refused: str  # why the required layers are missing ("" when they are all there)
 
 
+DEFAULT_LIMITS = Limits()
 _isolation: _Isolation | None = None
 _isolation_lock = threading.Lock()
 _allowed_unisolated = False
@@ -127,7 +109,7 @@ def allow_unisolated(allowed: bool) -> None:
 
 
 def run_python(source: str, *, args: tuple[str, ...] = (), files: dict[str, str] | None = None,
-               limits: Limits = Limits()) -> SandboxResult:
+               limits: Limits = DEFAULT_LIMITS) -> SandboxResult:
     """Run ``source`` as ``main.py`` in a fresh sandbox; ``files`` are written beside it.
 
     Raises :class:`SandboxUnavailable` where the isolation is refused and not waived."""
@@ -156,7 +138,7 @@ def _probe_once() -> _Isolation:
 
 def _probe() -> _Isolation:
     """The strongest ``unshare`` prefix that runs a trivial program with every layer (a few runs)."""
-    seccomp = seccomp_module_dir() is not None
+    seccomp = sandbox_policy.seccomp_module_dir() is not None
     unshare = shutil.which("unshare")
     if unshare is None or not sys.platform.startswith("linux"):
         return _Isolation((), False, seccomp, "no Linux namespaces (unshare) here")
@@ -193,11 +175,11 @@ def _run(source: str, args: tuple[str, ...], files: dict[str, str], limits: Limi
                    "RLIMIT_FSIZE": limits.file_mb << 20, "RLIMIT_NPROC": limits.processes,
                    "RLIMIT_NOFILE": limits.open_files, "RLIMIT_CORE": 0},
     }
-    if (seccomp := seccomp_config()) is not None:
+    if (seccomp := sandbox_policy.seccomp_config()) is not None:
         config["seccomp"] = seccomp
     if isolation.private_root:
         (base / "root").mkdir()
-        config.update(root=str(base / "root"), read_only=read_only_paths(), disk_mb=limits.disk_mb,
+        config.update(root=str(base / "root"), read_only=sandbox_policy.read_only_paths(), disk_mb=limits.disk_mb,
                       files=limits.files, drop_to=NOBODY if os.geteuid() == 0 else None)
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(work), "TMPDIR": str(work),
            "PYTHONHASHSEED": "0"}

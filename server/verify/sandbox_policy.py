@@ -10,6 +10,7 @@ import os
 import socket
 import sys
 import sysconfig
+from dataclasses import dataclass
 
 # What "isolated" means: without all three, model-written code does not run unless allowed.
 REQUIRED = ("network namespace", "private root", "seccomp")
@@ -23,6 +24,19 @@ DENIED_SYSCALLS = (
     "name_to_handle_at", "fsopen", "fsmount", "fsconfig", "fspick", "move_mount", "open_tree",
     "mount_setattr", "acct", "quotactl", "settimeofday", "clock_settime", "iopl", "ioperm",
 )
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_s: float = 5.0  # wall clock; then the process group is killed
+    cpu_s: int = 5  # CPU seconds (SIGXCPU)
+    memory_mb: int = 512  # address space per process, and memory for the whole group (cgroup)
+    file_mb: int = 4  # largest file (stdout included) the code may write (SIGXFSZ)
+    processes: int = 32  # processes and threads (a pids cgroup, and RLIMIT_NPROC)
+    open_files: int = 64
+    output_bytes: int = 64 * 1024  # stdout/stderr kept per stream
+    disk_mb: int = 32  # the work directory's tmpfs: everything the code writes
+    files: int = 512  # files and directories the code may create there
 
 
 def seccomp_module_dir() -> str | None:
