@@ -32,6 +32,7 @@ class Settings:
     telemetry: bool = True  # record shown/accepted counts in the local stats file (never sent anywhere)
     deadline_ms: int = 2000  # give up on an inline completion after this long
     full_token_budget: int = 0  # tokens (prompt + output) the full tier may spend, then mini; 0 = no limit
+    allow_unisolated_code: bool = False  # run model-written code with resource limits only where isolation is refused
 
 
 _CHOICES = {"tier": ("auto", "full", "mini"), "device": ("auto", "cpu", "cuda")}

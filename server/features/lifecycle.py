@@ -13,6 +13,7 @@ from lsprotocol import types
 
 from ghostwright.server.context.document import uri_to_path
 from ghostwright.server.settings import parse_settings
+from ghostwright.server.verify.sandbox import allow_unisolated
 
 # Settings the engine is built from: changing one after start-up loads a new engine.
 ENGINE_SETTINGS = ("model", "device", "backend_url", "backend_api_key", "backend_api_key_env", "backend_model",
@@ -33,6 +34,7 @@ def register(server) -> None:
         before = server.settings
         server.settings, warnings = parse_settings(raw, server.settings)
         server.telemetry.enabled = server.settings.telemetry
+        allow_unisolated(server.settings.allow_unisolated_code)
         for warning in warnings:
             show(types.MessageType.Warning, warning)
         changed = [_camel(name) for name in ENGINE_SETTINGS if getattr(before, name) != getattr(server.settings, name)]

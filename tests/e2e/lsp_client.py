@@ -32,8 +32,8 @@ def model_args(model: Path | str, home: Path) -> list[str]:
 
 
 async def start_server(model: Path | str, home: Path, root: Path | None = None,
-                       options: dict[str, Any] | None = None) -> LanguageClient:
-    env = {**os.environ, "GHOSTWRIGHT_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+                       options: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> LanguageClient:
+    env = {**os.environ, "GHOSTWRIGHT_HOME": str(home), "PYTHONUNBUFFERED": "1", **(env or {})}
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "ghostwright.cli", "-v", "serve", *model_args(model, home)],
         server_env=env,

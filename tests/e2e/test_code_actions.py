@@ -137,6 +137,27 @@ async def test_implement_from_docstring_is_verified_and_parses(client, tmp_path)
     print(f"implement: {elapsed:.1f} s, {result['message']}")
 
 
+async def test_implement_refuses_to_run_code_without_isolation_until_allowed(default_profile, tmp_path):
+    """A machine without Linux namespaces (here: no ``unshare`` on PATH): model-written code does
+    not run, the user is told which setting waives it, and after they set it, it runs."""
+    (tmp_path / "ws").mkdir()
+    client = await start_server(default_profile, tmp_path / "home", tmp_path / "ws",
+                                env={"PATH": str(tmp_path / "empty"), "GHOSTWRIGHT_ALLOW_UNISOLATED_CODE": ""})
+    try:
+        uri = (tmp_path / "ws" / "calc.py").as_uri()
+        open_doc(client, uri, ADD)
+        refused = await client.code_action_resolve_async(
+            with_data(pick(await actions_at(client, uri, 3), "Implement add"), samples=1, maxTokens=64))
+        assert refused.edit is None
+        assert "allowUnisolatedCode" in refused.data["result"]["message"], refused.data["result"]
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"allowUnisolatedCode": True}))
+        allowed = await client.code_action_resolve_async(
+            with_data(pick(await actions_at(client, uri, 3), "Implement add"), samples=3, maxTokens=64))
+        assert allowed.edit is not None and "1/1 examples pass" in allowed.data["result"]["message"], allowed.data
+    finally:
+        await stop_server(client)
+
+
 async def test_docstring_and_annotations_edits_parse_and_touch_only_the_function(client, tmp_path):
     uri = (tmp_path / "ws" / "shapes.py").as_uri()
     text = "import os\n\n\n" + PLAIN + "\n\nX = 1\n"

@@ -16,6 +16,7 @@ from ghostwright.server.verify.candidate_choice import special_cases_examples, s
 from ghostwright.server.verify.doctest_check import check_candidate
 from ghostwright.server.verify.examples import extract_examples
 from ghostwright.server.verify.probe_inputs import probe_calls
+from ghostwright.server.verify.sandbox import SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,10 @@ async def run(ctx: ActionContext) -> ActionResult:
         if examples:
             ctx.progress.report(f"{label}: running the examples in the sandbox")
             chunks = check_chunks(ctx, target, replacements)
-            candidate.check = await asyncio.to_thread(check_candidate, chunks, examples, probes=probes)
+            try:
+                candidate.check = await asyncio.to_thread(check_candidate, chunks, examples, probes=probes)
+            except SandboxUnavailable as exc:
+                raise ActionError(str(exc)) from exc
             candidate.special_cased = special_cases_examples(chunks[-1][0], parameters or [], examples, target.name)
             ctx.check_cancelled()
         candidates.append(candidate)
