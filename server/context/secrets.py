@@ -1,20 +1,23 @@
-"""Keep secrets out of prompts and logs.
+"""Keep secrets out of prompts and logs: the one choke point.
 
 Two guards: files that hold credentials are never read (:func:`is_secret_file`), and
-text that does enter a prompt is passed through :func:`redact`, which replaces values
-shaped like keys and tokens with ``PLACEHOLDER``. Redaction is deterministic, so a
-redacted piece is as cache-stable as the text it came from.
+text that does enter a prompt is passed through :func:`redact`, which replaces secret
+values with ``PLACEHOLDER``. Detection is detect-secrets' (:mod:`.secret_scan`: its vendor
+plugins, entropy checks and false-positive filters) plus our own patterns for what it lacks
+(:mod:`.secret_patterns`). Redaction is deterministic, so a redacted piece is as
+cache-stable as the text it came from.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from fnmatch import fnmatch
 
 from ghostwright.errors import RequestError
+from ghostwright.server.context.secret_patterns import PLACEHOLDER, redact_patterns
+from ghostwright.server.context.secret_scan import redact_lines
 
-PLACEHOLDER = "<redacted>"
+__all__ = ["PLACEHOLDER", "ensure_not_secret", "is_secret_file", "redact"]
 
 # Lower-cased file names and globs that hold credentials (".pub" keys are public: allowed).
 _CONFIG_EXTENSIONS = ("json", "yaml", "yml", "toml", "ini", "txt", "csv", "xml", "conf", "cfg")
@@ -29,47 +32,6 @@ _SECRET_NAMES = (
     *(f"{stem}.{ext}" for stem in ("credentials", "secrets") for ext in _CONFIG_EXTENSIONS),
 )
 _SECRET_DIRS = {".ssh", ".aws", ".gnupg", ".docker"}
-
-# Whole tokens recognised by shape, whatever the name they are assigned to.
-_TOKEN_PATTERNS = [
-    re.compile(p)
-    for p in (
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----[\s\S]*?"
-        r"-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----",
-        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",  # AWS access key id
-        r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",  # GitHub tokens
-        r"\bgithub_pat_[A-Za-z0-9_]{22,}\b",
-        r"\bglpat-[A-Za-z0-9_-]{20,}\b",  # GitLab
-        r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b",  # Slack
-        r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+",
-        r"\bsk-(?:proj-|ant-|live-)?[A-Za-z0-9_-]{20,}\b",  # OpenAI / Anthropic style
-        r"\b[rsp]k_(?:live|test)_[0-9A-Za-z]{16,}\b",  # Stripe
-        r"\bAIza[0-9A-Za-z_-]{35}\b",  # Google API key
-        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",  # JWT
-        r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",  # user:password@ in URLs
-        r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{16,}",  # Authorization: Bearer <token>
-        r"(?i)(?<=\bbasic )[A-Za-z0-9+/]{16,}={0,2}",  # Authorization: Basic <base64>
-        r"\bhf_[A-Za-z0-9]{30,}\b",  # Hugging Face
-        r"\bnpm_[A-Za-z0-9]{36}\b",  # npm
-        r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\b",  # SendGrid
-        r"(?i)(?<=AccountKey=)[A-Za-z0-9+/]{40,}={0,2}",  # Azure storage connection strings
-        r"\bpypi-[A-Za-z0-9_-]{50,}\b",  # PyPI upload tokens
-    )
-]
-
-# A name holding one of these words as a whole part: "GITHUB_TOKEN" yes, "tokenizer" no.
-_WORDS = r"password|passwd|pwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key|credentials?"
-_NAME = rf"[\w.-]*(?<![A-Za-z])(?:{_WORDS}|private[_-]?key|auth[_-]?key)s?(?:[_.-][\w.-]*)?(?!\w)"
-# name = "value" / name: 'value' / "name": "value" / name => "value" (quoted: any value)
-_QUOTED = re.compile(
-    rf"(?i)(\"?{_NAME}\"?\s*(?::=|=>|[:=])\s*[bru]{{0,2}})([\"'`])((?:(?!\2)[^\\\n]|\\.)+)\2"
-)
-# name = """value""" (triple-quoted, any lines)
-_TRIPLE = re.compile(rf"(?i)({_NAME}\s*[:=]\s*[bru]{{0,2}})(\"\"\"|\'\'\')([\s\S]+?)\2")
-# NAME=value in env and config files (unquoted: only values that look generated)
-_BARE = re.compile(
-    rf"(?im)^(\s*(?:export\s+)?{_NAME}\s*[:=]\s*)((?=[^\s'\"#]*\d)[A-Za-z0-9_\-+/=.]{{8,}})\s*$"
-)
 
 
 def is_secret_file(path: str | os.PathLike[str]) -> bool:
@@ -89,16 +51,6 @@ def ensure_not_secret(path: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with key-, token- and password-shaped values replaced by ``PLACEHOLDER``."""
-    for pattern in _TOKEN_PATTERNS:
-        text = pattern.sub(PLACEHOLDER, text)
-    text = _TRIPLE.sub(lambda m: f"{m[1]}{m[2]}{_keep(m[3])}{m[2]}", text)
-    text = _QUOTED.sub(lambda m: f"{m[1]}{m[2]}{_keep(m[3])}{m[2]}", text)
-    return _BARE.sub(lambda m: f"{m[1]}{PLACEHOLDER}", text)
-
-
-def _keep(value: str) -> str:
-    """Leave values that cannot be secrets (empty markers, already redacted) readable."""
-    if value == PLACEHOLDER or not value.strip():
-        return value
-    return PLACEHOLDER
+    """``text`` with secret values replaced by ``PLACEHOLDER``: our patterns first (they see
+    across lines), then detect-secrets on each line that is left."""
+    return redact_lines(redact_patterns(text))

@@ -75,6 +75,12 @@ GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
         ("DB_PASS=Tr0ub4dor-and-3", "Tr0ub4dor-and-3"),
         ('SECRET_KEY = b"django-insecure-0123456789"', "django-insecure-0123456789"),
         ('admin_password = """correct\nhorse battery"""', "horse battery"),
+        # a private key cut by the prompt window, at its end or at its start
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nb3BlbnNzaC1rZXk", "b3BlbnNzaC1rZXk"),
+        ("MIIEowIBAAKCAQEAxyz\nb3BlbnNzaC1rZXk\n-----END RSA PRIVATE KEY-----\ndef f(): pass", "MIIEowIBAAKCAQEAxyz"),
+        # found by detect-secrets, not by our patterns
+        ('client = Client("AC1208512320acab6ef8701e2506ca68be", sid)', "AC1208512320acab6ef8701e2506ca68be"),
+        ('conf = {"x": "q8Lw0Pa7Rb2Tc5Ud8Ve1Wf4Xg6Yh3ZkNj9Mm"}', "q8Lw0Pa7Rb2Tc5Ud8Ve1Wf4Xg6Yh3ZkNj9Mm"),  # entropy
     ],
 )
 def test_redact_removes_secrets(text: str, secret: str) -> None:
