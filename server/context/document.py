@@ -21,7 +21,7 @@ from tree_sitter import Tree
 
 from ghostwright.errors import RequestError
 from ghostwright.server.context.languages import LanguageSpec, new_parser, spec_for
-from ghostwright.server.context.positions import LineIndex, utf8_len
+from ghostwright.server.context.positions import LineIndex, join_surrogates, utf8_len
 
 DEFAULT_MAX_PARSE_BYTES = 1_000_000
 
@@ -66,7 +66,7 @@ class Document:
         self.spec: LanguageSpec | None = spec_for(language_id, self.path or uri)
         self.max_parse_bytes = max_parse_bytes
         self._parser = new_parser(self.spec)
-        self._text = text
+        self._text = join_surrogates(text)
         self._lines: LineIndex | None = None
         self._source: bytes | None = None
         self._tree: Tree | None = None  # edited in step with the text, reparsed on demand
@@ -119,31 +119,62 @@ class Document:
         """Apply LSP content changes in order; the tree is edited now and reparsed on demand.
 
         Each change is described to the tree in the coordinates of the text it applies to,
-        so several edits cost one incremental parse.
+        so several edits cost one incremental parse. A batch applies whole or not at all: a
+        change that cannot apply (a line past the end, a range that ends before it starts)
+        raises :class:`RequestError` and leaves text, tree and version as they were.
         """
-        for rng, new_text in changes:
-            if rng is None:
-                self._text, self._lines, self._source, self._tree = new_text, None, None, None
-                self._stale = True
-                continue
-            (sl, sc), (el, ec) = _as_pairs(rng)
-            start, end = self.lines.offset(sl, sc), self.lines.offset(el, ec)
-            if end < start:
-                raise RequestError(f"change range ends before it starts: ({sl},{sc})-({el},{ec})")
-            if self._tree is not None:
-                start_byte, start_point = _byte_and_point(self._text, start)
-                self._tree.edit(
-                    start_byte=start_byte,
-                    old_end_byte=start_byte + utf8_len(self._text[start:end]),
-                    new_end_byte=start_byte + utf8_len(new_text),
-                    start_point=start_point,
-                    old_end_point=_end_point(start_point, self._text[start:end]),
-                    new_end_point=_end_point(start_point, new_text),
-                )
-            self._text = self._text[:start] + new_text + self._text[end:]
-            self._lines, self._source, self._stale = None, None, True
+        before, applied = self._text, 0
+        try:
+            for rng, new_text in changes:
+                if rng is None:
+                    self._text, self._lines, self._source, self._tree = join_surrogates(new_text), None, None, None
+                    self._stale = True
+                else:
+                    self._replace(*self._span(rng, new_text))
+                applied += 1
+        except RequestError:
+            if applied:  # the tree was edited for text that is gone: parse afresh
+                self._text, self._lines, self._source, self._tree, self._stale = before, None, None, None, True
+            raise
         if version is not None:
             self.version = version
+
+    def _span(self, rng: TextRange | object, new_text: str) -> tuple[int, int, str]:
+        """The str range a change replaces and the text it writes there, in UTF-16 terms.
+
+        A position between the halves of a surrogate pair splits the pair (the client's UTF-16
+        buffer does), and a lone half next to the edit joins its other half when the edit
+        brings one: the text stays what the client holds, with pairs as single code points.
+        """
+        (sl, sc), (el, ec) = _as_pairs(rng)
+        (start, start_inside), (end, end_inside) = self.lines.edit_offset(sl, sc), self.lines.edit_offset(el, ec)
+        if (end, end_inside) < (start, start_inside):
+            raise RequestError(f"change range ends before it starts: ({sl},{sc})-({el},{ec})")
+        text = self._text
+        if start_inside:  # keep the pair's first half before the new text
+            new_text = _halves(text[start])[0] + new_text
+        if end_inside:  # and its second half after it
+            new_text, end = new_text + _halves(text[end])[1], end + 1
+        if start > 0 and _is_surrogate(text[start - 1]):
+            start, new_text = start - 1, text[start - 1] + new_text
+        if end < len(text) and _is_surrogate(text[end]):
+            new_text, end = new_text + text[end], end + 1
+        return start, end, join_surrogates(new_text)
+
+    def _replace(self, start: int, end: int, new_text: str) -> None:
+        """Replace ``text[start:end]`` and describe the edit to the tree."""
+        if self._tree is not None:
+            start_byte, start_point = _byte_and_point(self._text, start)
+            self._tree.edit(
+                start_byte=start_byte,
+                old_end_byte=start_byte + utf8_len(self._text[start:end]),
+                new_end_byte=start_byte + utf8_len(new_text),
+                start_point=start_point,
+                old_end_point=_end_point(start_point, self._text[start:end]),
+                new_end_point=_end_point(start_point, new_text),
+            )
+        self._text = self._text[:start] + new_text + self._text[end:]
+        self._lines, self._source, self._stale = None, None, True
 
     def _parse(self, old_tree: Tree | None) -> Tree | None:
         if self._parser is None or len(self.source) > self.max_parse_bytes:
@@ -151,6 +182,16 @@ class Document:
         if old_tree is None:
             return self._parser.parse(self.source)
         return self._parser.parse(self.source, old_tree=old_tree)
+
+
+def _halves(char: str) -> tuple[str, str]:
+    """The high and low surrogates of an astral code point."""
+    pair = char.encode("utf-16-le")
+    return pair[:2].decode("utf-16-le", "surrogatepass"), pair[2:].decode("utf-16-le", "surrogatepass")
+
+
+def _is_surrogate(char: str) -> bool:
+    return "\ud800" <= char <= "\udfff"
 
 
 def _byte_and_point(text: str, offset: int) -> tuple[int, tuple[int, int]]:

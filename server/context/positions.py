@@ -7,7 +7,8 @@ completion by a column somewhere else.
 
 Out of range: a line past the last line raises :class:`RequestError`; a character past
 the end of its line is clamped to the line end (LSP allows it), and a character that
-falls inside a surrogate pair rounds down to the start of that code point.
+falls inside a surrogate pair rounds down to the start of that code point, except for an
+edit (:meth:`LineIndex.edit_offset`), which splits the pair as the client's UTF-16 buffer does.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ghostwright.errors import RequestError
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Strings may hold lone surrogates when a client splits a pair; keep them as bytes.
 _ENCODING = ("utf-8", "surrogatepass")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def utf8_len(text: str) -> int:
@@ -46,6 +48,28 @@ def utf16_to_index(line: str, character: int) -> int:
         if units > character:
             return index
     return len(line)
+
+
+def utf16_split(line: str, character: int) -> tuple[int, bool]:
+    """Index into ``line`` for a UTF-16 column, and whether the column falls between the two
+    halves of the astral code point at that index; clamped to the line length."""
+    if line.isascii():
+        return min(character, len(line)), False
+    units = 0
+    for index, char in enumerate(line):
+        width = 2 if ord(char) > 0xFFFF else 1
+        units += width
+        if units > character:
+            return index, units - width != character
+    return len(line), False
+
+
+def join_surrogates(text: str) -> str:
+    """``text`` with each high + low surrogate pair written as the one code point it encodes
+    (lone halves stay): two strings with the same UTF-16 units become the same str."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def _starts_after(parts: list[str] | list[bytes]) -> list[int]:
@@ -105,6 +129,15 @@ class LineIndex:
             )
         start = self._starts[line]
         return start + utf16_to_index(self.text[start : self.line_end(line)], character)
+
+    def edit_offset(self, line: int, character: int) -> tuple[int, bool]:
+        """Like :meth:`offset`, for one end of an edit's range: the str index, and whether the
+        position falls inside the surrogate pair at that index (the edit then splits it)."""
+        if line >= self.line_count or line < 0 or character < 0:
+            return self.offset(line, character), False  # the end of the document, or RequestError
+        start = self._starts[line]
+        index, inside = utf16_split(self.text[start : self.line_end(line)], character)
+        return start + index, inside
 
     def position(self, offset: int) -> tuple[int, int]:
         """LSP (line, UTF-16 character) of str index ``offset``."""

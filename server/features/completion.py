@@ -9,7 +9,19 @@ from __future__ import annotations
 from lsprotocol import types
 
 from ghostwright.server.completion.accept import accept_command
+from ghostwright.server.context.document import Document
 from ghostwright.server.lsp_errors import lsp_boundary
+
+_WORD = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
+
+def word_range(doc: Document, offset: int) -> tuple[str, types.Range]:
+    """The word being typed before str ``offset`` and its range, from the document's own positions:
+    a request past the end of the line or inside a surrogate pair names the cursor the text has."""
+    line_text = doc.text[:offset].rsplit("\n", 1)[-1].rsplit("\r", 1)[-1]
+    word = line_text[len(line_text.rstrip(_WORD)):]
+    start, end = doc.position_at(offset - len(word)), doc.position_at(offset)
+    return word, types.Range(types.Position(*start), types.Position(*end))
 
 
 def register(server) -> None:
@@ -22,16 +34,13 @@ def register(server) -> None:
             automatic=False, request_id=request_id)
         if suggestion is None:
             return types.CompletionList(is_incomplete=True, items=[])
-        doc = server.document(params.text_document.uri)
-        line_text = doc.text[: suggestion.offset].rsplit("\n", 1)[-1]
-        word = line_text[len(line_text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")):]
-        start = types.Position(params.position.line, params.position.character - len(word.encode("utf-16-le")) // 2)
+        word, replaced = word_range(server.document(params.text_document.uri), suggestion.offset)
         first_line = suggestion.text.split("\n", 1)[0]
         item = types.CompletionItem(
             label=(word + first_line).strip() or first_line,
             kind=types.CompletionItemKind.Snippet,
             detail="Ghostwright",
-            text_edit=types.TextEdit(types.Range(start, params.position), word + suggestion.text),
+            text_edit=types.TextEdit(replaced, word + suggestion.text),
             filter_text=word + first_line,
             insert_text_format=types.InsertTextFormat.PlainText,
             command=accept_command(request_id, suggestion.text),

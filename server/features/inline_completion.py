@@ -31,6 +31,7 @@ def register(server) -> None:
         if not server.client_reports_shown:
             server.telemetry.record("shown", latency_ms=round(suggestion.latency_ms, 1), source=suggestion.source,
                                     chars=len(suggestion.text))
-        here = types.Range(params.position, params.position)
+        cursor = types.Position(*server.document(params.text_document.uri).position_at(suggestion.offset))
+        here = types.Range(cursor, cursor)  # past the line end or inside a surrogate pair: where the text has it
         return types.InlineCompletionList(items=[types.InlineCompletionItem(
             insert_text=suggestion.text, range=here, command=accept_command(request_id, suggestion.text))])
