@@ -30,7 +30,7 @@ class GhostwrightServer(LanguageServer):
         self.documents: dict[str, Document] = {}
         self.recent_edits = RecentEdits()
         self.typed_ahead = TypedAheadCache()
-        self.telemetry = Telemetry(self.settings.telemetry)
+        self.telemetry = Telemetry(self.settings.telemetry, on_error=self.warn_once)
         self.engines = EngineHolder(lambda: engine_factory(self.settings))
         self.index = None  # a WorkspaceIndex once the workspace root is known
         self.watcher = None

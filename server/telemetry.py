@@ -7,13 +7,17 @@ stats`` summarizes them. Suggestion text is never written, only sizes and timing
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ghostwright.home import ghostwright_home
+
+log = logging.getLogger(__name__)
 
 
 def stats_file() -> Path:
@@ -21,19 +25,35 @@ def stats_file() -> Path:
 
 
 class Telemetry:
-    def __init__(self, enabled: bool, path: Path | None = None) -> None:
+    def __init__(self, enabled: bool, path: Path | None = None,
+                 on_error: Callable[[str], None] | None = None) -> None:
         self.enabled = enabled
         self.path = path or stats_file()
+        self.on_error = on_error  # told once when the stats stop being written (the user should know why)
+        self.error: str | None = None  # why the last write failed; None while stats are being kept
         self._lock = threading.Lock()
 
     def record(self, event: str, **fields: object) -> None:
+        """Append one event. A stats file that cannot be written (a read-only or misplaced
+        GHOSTWRIGHT_HOME, a full disk) costs the stats only: the completion or accept that
+        recorded it must still answer, so the OSError is reported once and swallowed."""
         if not self.enabled:
             return
         line = json.dumps({"t": round(time.time(), 3), "event": event, **fields})
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(line + "\n")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+            except OSError as exc:
+                first = self.error is None
+                self.error = f"local stats are not being kept: cannot write {self.path} ({exc.strerror or exc})"
+                if first:
+                    log.warning("%s", self.error)
+                    if self.on_error is not None:
+                        self.on_error(self.error)
+                return
+            self.error = None  # writable again (say, the folder was fixed): a later failure is news again
 
 
 def summarize(path: Path) -> dict[str, object]:

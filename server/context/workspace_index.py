@@ -125,9 +125,13 @@ class WorkspaceIndex:
         candidate = Path(path)
         if not candidate.is_absolute():
             return candidate.as_posix()
+        # Resolve the folders only, not the file itself: a file turned into a symlink (dangling, looping or
+        # pointing elsewhere) must still name its own index entry, so the update that finds it no longer
+        # indexable drops that entry. Resolving the link named its target instead (the stale entry stayed)
+        # or, for a loop, raised RuntimeError out of the watcher.
         try:
-            return candidate.resolve().relative_to(self.root).as_posix()
-        except ValueError:
+            return (candidate.parent.resolve() / candidate.name).relative_to(self.root).as_posix()
+        except (ValueError, RuntimeError, OSError):  # outside the root; a looping parent folder
             return None
 
     def _index(self, path: Path, relative: str) -> None:

@@ -44,6 +44,7 @@ def register(server) -> None:
             "indexedFiles": len(server.index.indexed_paths()) if server.index is not None else None,
             "engine": engine.stats() if engine is not None else None,
             "memory": process_memory(),
+            "statsError": server.telemetry.error,  # why local stats are not being kept, if they are not
         }
 
     @server.command("ghostwright.stats")
