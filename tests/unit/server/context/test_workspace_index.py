@@ -104,6 +104,23 @@ def test_update_and_remove(tmp_path: Path) -> None:
     assert index.lookup(["render"])
 
 
+@pytest.mark.parametrize("target", ["nowhere.py", "self", "pkg/models.py"])
+def test_a_file_turned_into_a_symlink_leaves_the_index(tmp_path: Path, target: str) -> None:
+    """The update for a file replaced by a symlink (dangling, looping, or onto another indexed file)
+    must drop that file's own entry: the index never follows links, so resolving the link's name
+    (to its target, or into RuntimeError for a loop) left the stale definitions behind."""
+    make_tree(tmp_path)
+    index = WorkspaceIndex(tmp_path, max_file_bytes=1000)
+    index.scan()
+    link = tmp_path / "pkg/util.py"
+    link.unlink()
+    link.symlink_to(link if target == "self" else tmp_path / target)
+    assert index.relative_path(link) == "pkg/util.py"
+    index.update_file(link)
+    assert index.lookup(["helper"]) == [] and "pkg/util.py" not in index.indexed_paths()
+    assert index.lookup(["User"])  # a link onto another file leaves that file's own entry alone
+
+
 def test_background_scan_does_not_block(tmp_path: Path) -> None:
     make_tree(tmp_path)
     index = WorkspaceIndex(tmp_path, max_file_bytes=1000)
