@@ -244,7 +244,8 @@ async def test_unwritable_stats_do_not_break_completion_or_accept(servers, tiny_
 async def test_vanishing_workspace_files_leave_completion_in_other_files_working(servers, tiny_model_dir: Path,
                                                                                    tmp_path: Path) -> None:
     """The index watcher sees files deleted, replaced by a folder, or turned into a broken or looping
-    symlink; none of that may reach a completion in another file, and what is gone leaves the index."""
+    symlink; none of that may reach a completion in another file, what is gone leaves the index, and the
+    unsaved text of an open document whose file was deleted stays the server's copy."""
     ws = workspace(tmp_path / "ws")
     for name in ("gone", "folder", "dangling", "loop"):
         (ws / f"{name}.py").write_text(f"def {name}_fn(x):\n    return x\n")
@@ -255,6 +256,9 @@ async def test_vanishing_workspace_files_leave_completion_in_other_files_working
             break
         await asyncio.sleep(0.1)
     assert (await status(client))["indexedFiles"] == 5
+    edited = ws.joinpath("gone.py").as_uri()
+    typed = "def gone_fn(x):\n    return x\n\n\ndef typed_but_unsaved():\n    "
+    open_doc(client, edited, typed)  # the editor holds unsaved text for a file about to vanish from disk
 
     (ws / "gone.py").unlink()
     (ws / "folder.py").unlink()
@@ -273,5 +277,8 @@ async def test_vanishing_workspace_files_leave_completion_in_other_files_working
     uri = ws.joinpath("main.py").as_uri()
     assert (await complete(client, uri)).items
     await still_holds(client, uri, TEXT)
+    line, char = end_of(typed)  # the open copy of the deleted file still completes: its text is the editor's
+    assert isinstance(await asyncio.wait_for(inline(client, edited, line, char), ANSWER_S), types.InlineCompletionList)
+    await still_holds(client, edited, typed)
     for level in (types.MessageType.Error, types.MessageType.Warning):
         assert not [m.message for m in client.messages if m.type == level], client.messages
