@@ -3,12 +3,27 @@
 Every step is bound with IOBinding: the KV buffers are bound as both the past inputs and
 the present outputs, so GroupQueryAttention appends the new keys/values in place and
 nothing of the cache is copied between steps. Logits land in one preallocated buffer.
+
+The exported graph slices the last position off before the head (prefill never pays for
+the logits of the rest). Speculative decoding needs the logits of several positions, so
+the session is built from the graph with that slice's start made an overridable
+initializer: left alone it is -1 as exported; bound to -n it gives the last n rows.
+
+    normed (B, T, hidden) ── Slice(starts=/model/last/starts, axis 1) ── head ── logits (B, n, vocab)
+                                        ▲ overridable: [-1] by default
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
+from pathlib import Path
+
 import numpy as np
+import onnx
 import onnxruntime as ort
+from onnx import TensorProto, helper
 
 from ghostwright.errors import EngineError
 from ghostwright.export import contract
@@ -16,24 +31,39 @@ from ghostwright.inference.kv_cache import KVCache
 from ghostwright.inference.manifest import BundleManifest
 from ghostwright.inference.ort_session import create_session
 
+log = logging.getLogger(__name__)
+
+LAST_STARTS = "/model/last/starts"  # the initializer of the Slice that keeps the last position's logits
+
 
 class Decoder:
     def __init__(self, manifest: BundleManifest, device: str, threads: int | None = None) -> None:
         self.manifest = manifest
         self.config = manifest.config
-        self.session, self.device = create_session(manifest.file("file"), device, threads)
+        self.session, self.device = _session_with_rows(manifest.file("file"), device, threads)
+        # Whether forward() can return the logits of several positions (graphs exported with the slice).
+        self.multi_row = LAST_STARTS in {i.name for i in self.session.get_inputs()}
         self.dtype = np.dtype(np.float16 if manifest.dtype == "float16" else np.float32)
-        self._logits = ort.OrtValue.ortvalue_from_numpy(np.zeros((1, 1, self.config.vocab_size), np.float32))
+        self._logits: dict[int, ort.OrtValue] = {}  # rows -> preallocated (1, rows, vocab) buffer
         self._bindings: dict[int, ort.IOBinding] = {}  # per cache, keyed by id(cache)
+        self._bound_rows: dict[int, int] = {}  # per cache: the rows its binding now returns
 
     def allocate_cache(self, capacity: int) -> KVCache:
         c = self.config
         capacity = min(capacity, c.max_position_embeddings)
         return KVCache.allocate(c.num_layers, c.num_kv_heads, c.head_dim, capacity, self.dtype, self.device)
 
-    def _binding(self, cache: KVCache) -> ort.IOBinding:
-        """Bind the cache's buffers once; later steps rebind only the token inputs."""
-        binding = self._bindings.get(id(cache))
+    def _buffer(self, rows: int) -> ort.OrtValue:
+        if rows not in self._logits:
+            self._logits[rows] = ort.OrtValue.ortvalue_from_numpy(
+                np.zeros((1, rows, self.config.vocab_size), np.float32))
+        return self._logits[rows]
+
+    def _binding(self, cache: KVCache, rows: int) -> ort.IOBinding:
+        """Bind the cache's buffers once; later steps rebind the token inputs (and the logits
+        buffer when the number of rows changes)."""
+        key = id(cache)
+        binding = self._bindings.get(key)
         if binding is None:
             binding = self.session.io_binding()
             for i in range(self.config.num_layers):
@@ -41,21 +71,61 @@ class Decoder:
                 binding.bind_ortvalue_input(contract.past_value(i), cache.values[i])
                 binding.bind_ortvalue_output(contract.present_key(i), cache.keys[i])
                 binding.bind_ortvalue_output(contract.present_value(i), cache.values[i])
-            binding.bind_ortvalue_output(contract.LOGITS, self._logits)
-            self._bindings[id(cache)] = binding
+            self._bindings[key] = binding
+        if self._bound_rows.get(key) != rows:
+            binding.bind_ortvalue_output(contract.LOGITS, self._buffer(rows))
+            if self.multi_row:
+                binding.bind_cpu_input(LAST_STARTS, np.asarray([-rows], dtype=np.int64))
+            self._bound_rows[key] = rows
         return binding
 
-    def forward(self, cache: KVCache, ids: list[int], past_length: int) -> np.ndarray:
-        """Run ``ids`` after ``past_length`` cached tokens; logits (vocab,) of the last one."""
+    def forward(self, cache: KVCache, ids: list[int], past_length: int, rows: int = 1) -> np.ndarray:
+        """Run ``ids`` after ``past_length`` cached tokens; logits (vocab,) of the last one, or
+        with ``rows`` > 1 the logits (rows, vocab) of the last ``rows`` positions."""
         total = past_length + len(ids)
         if total > cache.capacity:
             raise EngineError(f"the KV cache holds {cache.capacity} tokens; this step needs {total}")
-        binding = self._binding(cache)
+        if rows > 1 and not (self.multi_row and rows <= len(ids)):
+            raise EngineError(f"this graph cannot return the logits of {rows} positions of {len(ids)}")
+        binding = self._binding(cache, rows)
         binding.bind_cpu_input(contract.INPUT_IDS, np.asarray([ids], dtype=np.int64))
         binding.bind_cpu_input(contract.SEQLENS_K, np.asarray([total - 1], dtype=np.int32))
         binding.bind_cpu_input(contract.TOTAL_SEQUENCE_LENGTH, np.asarray(total, dtype=np.int32))
         self.session.run_with_iobinding(binding)
-        return self._logits.numpy()[0, 0].copy()  # the buffer is rewritten by the next step
+        out = self._logits[rows].numpy()[0]  # (rows, vocab); the buffer is rewritten by the next step
+        return out[0].copy() if rows == 1 else out.copy()
 
     def forget(self, cache: KVCache) -> None:
         self._bindings.pop(id(cache), None)
+        self._bound_rows.pop(id(cache), None)
+
+
+def _session_with_rows(path: Path, device: str, threads: int | None) -> tuple[ort.InferenceSession, str]:
+    """A session on the bundle's graph with the last-position slice overridable (see the module
+    docstring); on the graph as exported when it has no such slice or the rewrite cannot be
+    written. onnxruntime reads weights only from the graph's own folder, so the rewritten graph
+    (~140 KB; the weights are not read here) is written beside it for the load, then removed."""
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # a graph onnx cannot read: onnxruntime's load below says why, clearly
+        return create_session(path, device, threads)
+    graph = model.graph
+    if not any(t.name == LAST_STARTS for t in graph.initializer) or any(i.name == LAST_STARTS for i in graph.input):
+        return create_session(path, device, threads)
+    graph.initializer.remove(next(t for t in graph.initializer if t.name == LAST_STARTS))
+    graph.input.append(helper.make_tensor_value_info(LAST_STARTS, TensorProto.INT64, [1]))
+    for output in graph.output:
+        if output.name == contract.LOGITS:
+            output.type.tensor_type.shape.dim[1].dim_param = "logits_rows"
+    try:
+        fd, name = tempfile.mkstemp(prefix=".rows-", suffix=".onnx", dir=path.parent)
+    except OSError as exc:
+        log.info("%s: read-only bundle (%s); one logits row per step", path.parent, exc)
+        return create_session(path, device, threads)
+    patched = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(model.SerializeToString())
+        return create_session(patched, device, threads)
+    finally:
+        patched.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from ghostwright.inference.decoder import Decoder
 from ghostwright.inference.kv_cache import Slot, SlotPool
 from ghostwright.inference.manifest import BundleManifest
 from ghostwright.inference.prompt_format import CODE, PromptFormat, render_chat, render_infill
+from ghostwright.inference.prompt_lookup import PromptLookup
 from ghostwright.inference.router import Router
 from ghostwright.inference.sampling import Sampler
 from ghostwright.inference.text_stream import TextStream
@@ -46,6 +47,10 @@ PREFILL_CHUNK = 512  # tokens per prefill step: bounds the latency of cancellati
 # A step of a lower-priority request is what an inline completion may have to wait for:
 # keep those steps short (a little prefill throughput traded for keystroke latency).
 PREFILL_CHUNK_BELOW_INLINE = 128
+# Greedy requests draft up to this many tokens by prompt lookup and verify them in one step
+# (0: off). Verifying k drafts costs about 1 + k/8 single steps on 2 cores (bench/speculation.py).
+DRAFT_TOKENS = 0
+DRAFT_MIN_NGRAM = 1  # the shortest tail of the text a draft is looked up by
 
 
 @dataclass
@@ -97,8 +102,11 @@ class _Job:
 
 
 class OnnxEngine:
-    def __init__(self, tiers: dict[str, Tier], router: Router) -> None:
+    def __init__(self, tiers: dict[str, Tier], router: Router, *, draft_tokens: int = DRAFT_TOKENS) -> None:
         self.tiers = tiers
+        self.draft_tokens = draft_tokens  # speculative decoding by prompt lookup: drafts per step (0: off)
+        self.draft_min_ngram = DRAFT_MIN_NGRAM
+        self._speculation = Speculation()
         first = tiers.get("full") or next(iter(tiers.values()))
         self.tokenizer = first.tokenizer  # what the server's token budgets are counted in
         self.manifest = first.manifest
@@ -157,6 +165,7 @@ class OnnxEngine:
             "active_requests": active,
             "finished": finished,
             "router": self.router.snapshot(),
+            "speculation": asdict(self._speculation),
             "tiers": {name: {"model": t.manifest.name, "variant": t.decoder.manifest.variant,
                              "device": t.decoder.device, "prompt_format": t.format.kind,
                              "slots": len(t.pool.slots), "max_slots": t.pool.max_slots,
@@ -175,6 +184,7 @@ class OnnxEngine:
         for tier in self.tiers.values():  # the warm-up's KV state is of no use to anyone
             for slot in tier.pool.slots:
                 slot.tokens.clear()
+            tier.tokenizer.prepare_healing()
 
     def close(self) -> None:
         with self._cond:
@@ -340,6 +350,11 @@ class OnnxEngine:
         started = time.monotonic()
         respell = healed  # token healing: the first token(s) must re-spell the cut-off text
         excludes = request.first_token_excludes  # held until a token writes past the healed text
+        # Speculation (greedy only): drafted tokens run with the token just chosen in one step;
+        # the logits of the drafts greedy decoding agrees with wait here, their K/V already cached.
+        drafting = self.draft_tokens and decoder.multi_row and request.sampling.temperature <= 0
+        lookup = PromptLookup(ids, slot.cache.capacity, min_ngram=self.draft_min_ngram) if drafting else None
+        verified: list[np.ndarray] = []  # (vocab,) logits, next first
         while True:
             if respell:
                 logits = respell_mask(tokenizer, respell, logits, excludes)
@@ -377,8 +392,46 @@ class OnnxEngine:
                 stats.decode_s = time.monotonic() - started
                 self._finish(job, reason, "" if reason != FinishReason.DEADLINE else stream.finish())
                 return
-            logits = decoder.forward(slot.cache, [token], len(slot.tokens))
-            slot.tokens.append(token)
+            if lookup is not None:
+                lookup.append(token)
+            if verified:  # ``token`` was a draft the model agreed with: its logits are already here
+                logits = verified.pop(0)
+                continue
+            room = min(self.draft_tokens, max_new - stats.generated_tokens - 1,
+                       slot.cache.capacity - len(slot.tokens) - 1)
+            drafts = lookup.draft(room) if lookup is not None and not respell and not excludes else []
+            if not drafts:
+                logits = decoder.forward(slot.cache, [token], len(slot.tokens))
+                slot.tokens.append(token)
+                continue
+            # One step over the token and its drafts: row i holds the logits after drafts[:i].
+            rows = decoder.forward(slot.cache, [token, *drafts], len(slot.tokens), rows=len(drafts) + 1)
+            accepted = _agreeing(rows, drafts)
+            slot.tokens.extend([token, *drafts[:accepted]])  # the rejected drafts' K/V are overwritten later
+            self._speculation.record(len(drafts), accepted)
+            logits, verified = rows[0], list(rows[1 : accepted + 1])
+
+
+@dataclass
+class Speculation:
+    """What prompt-lookup drafting has done since the engine started (stats())."""
+
+    steps: int = 0  # model steps that verified drafts
+    drafted: int = 0  # tokens drafted
+    accepted: int = 0  # drafted tokens greedy decoding agreed with
+
+    def record(self, drafted: int, accepted: int) -> None:
+        self.steps += 1
+        self.drafted += drafted
+        self.accepted += accepted
+
+
+def _agreeing(rows: np.ndarray, drafts: list[int]) -> int:
+    """How many leading drafts equal the greedy choice after the tokens before them.
+    rows: (len(drafts) + 1, vocab); rows[i] predicts the token after drafts[:i]."""
+    choices = np.argmax(rows[: len(drafts)], axis=1)  # (len(drafts),)
+    wrong = np.flatnonzero(choices != np.asarray(drafts))
+    return int(wrong[0]) if wrong.size else len(drafts)
 
 
 def respell_mask(tokenizer: TextTokenizer, respell: str, logits: np.ndarray,
