@@ -72,8 +72,14 @@ class TextTokenizer:
 
     def _spelled(self) -> list[str]:
         if not hasattr(self, "_spelled_cache"):
-            self._spelled_cache = [self._tok.decode([i], skip_special_tokens=False) for i in range(self.vocab_size)]
+            self._spelled_cache = self._tok.decode_batch([[i] for i in range(self.vocab_size)],
+                                                         skip_special_tokens=False)
         return self._spelled_cache
+
+    def prepare_healing(self) -> None:
+        """Build the spelling tables token healing searches (half a second for a 150k vocabulary):
+        at load, so that the first healed keystroke does not pay for them."""
+        self.ids_starting_with("")
 
     def ids_starting_with(self, text: str) -> list[int]:
         """Ids whose decoded text starts with ``text``: the candidates when healing a token."""

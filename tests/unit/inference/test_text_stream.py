@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ghostwright.inference.text_stream import TextStream
 
 
@@ -52,3 +56,52 @@ def test_healed_prefix_is_not_emitted_again():
     stream = TextStream(ByteTokens(), [], skip="dat")
     pieces = [stream.push(b) for b in b"data)"]
     assert "".join(pieces) + stream.finish() == "a)"
+
+
+def _metaspace_tokenizer():
+    """A sentencepiece-shaped tokenizer (Metaspace: the decoder drops the leading "▁" of a
+    string), the kind where decoding a window differs from decoding it in context."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
+    corpus = ["def add(a, b):\n    return a + b\n", "héllo wörld 你好 🙂 ok", "for i in range(10): print(i)"] * 20
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<unk>"] + [f"<0x{b:02X}>" for b in range(256)]))
+    return tok
+
+
+@pytest.fixture(scope="module", params=["byte-level", "metaspace", "default model"])
+def decode(request, tiny_tokenizer):
+    if request.param == "byte-level":
+        tok = tiny_tokenizer
+    elif request.param == "metaspace":
+        tok = _metaspace_tokenizer()
+    else:
+        from ghostwright.home import ghostwright_home
+
+        found = sorted((ghostwright_home() / "models").glob("qwen2.5-coder-0.5b-instruct/*/tokenizer.json"))
+        if not found:
+            pytest.skip("the default model is not prepared here")
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(found[0]))
+    return tok, lambda ids: tok.decode(ids, skip_special_tokens=True)
+
+
+@given(data=st.data())
+@settings(max_examples=150, deadline=None, database=None)
+def test_incremental_decoding_streams_exactly_the_whole_decode(decode, data):
+    tok, run = decode
+    vocab = min(tok.get_vocab_size(), 160_000)
+    ids = data.draw(st.lists(st.integers(0, vocab - 1) | st.sampled_from(_sample_ids(tok)), max_size=60))
+    stream = TextStream(run, [])
+    pieces = [stream.push(i) for i in ids]
+    assert all(not p.endswith("\ufffd") for p in pieces)
+    assert "".join(pieces) + stream.finish() == run(ids).rstrip("\ufffd")
+
+
+def _sample_ids(tok) -> list[int]:
+    """Ids of real text, multi-byte characters included: what models mostly emit."""
+    return tok.encode("    def área(self):\n        return '你好 🙂' + x  # ok\n").ids
