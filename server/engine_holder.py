@@ -96,6 +96,11 @@ class EngineHolder:
             raise EngineError(self._error or "the model is not loaded")
         return self._engine
 
-    def close(self) -> None:
+    def close(self, load_timeout: float = 30.0) -> None:
+        # A load still in flight is waited for: exiting while its thread builds ONNX Runtime sessions kills
+        # the process with SIGABRT ("terminate called without an active exception"), so an editor that
+        # stops the server right after starting it saw a crash, not exit code 0.
+        if self._started:
+            self._ready.wait(load_timeout)
         if self._engine is not None:
             self._engine.close()
