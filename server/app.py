@@ -36,6 +36,7 @@ class GhostwrightServer(LanguageServer):
         self.watcher = None
         self.client_reports_shown = False
         self.last_latency_ms: float | None = None
+        self.exit_code = 0  # what `serve` returns: 1 once `exit` came without `shutdown` first
 
     def warn_once(self, message: str, every_s: float = 60.0) -> None:
         """Show an engine failure (a backend that is down, say) once, not on every keystroke."""

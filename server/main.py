@@ -52,4 +52,4 @@ def serve(args: argparse.Namespace) -> int:
     else:
         server.start_io(stdin=ResyncingStdin(sys.stdin.buffer))
     server.engines.close()  # also when the client just went away (no shutdown): a model still loading aborts the exit
-    return 0
+    return server.exit_code

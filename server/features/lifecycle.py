@@ -74,3 +74,9 @@ def register(server) -> None:
     @server.feature(types.SHUTDOWN)
     def shutdown(ls, params: None) -> None:
         server.shutdown_state()
+
+    @server.feature(types.EXIT)
+    def exit_(ls, params: None) -> None:
+        # LSP: exit without a shutdown first ends with code 1. pygls raises SystemExit(1) for it but then
+        # swallows that in its own read loop, so the process ended with 0; `serve` returns this instead.
+        server.exit_code = 0 if ls.protocol._shutdown else 1

@@ -242,3 +242,11 @@ async def test_shutdown_then_exit_exits_zero(server: RawServer, tmp_path: Path) 
     await server.send({"method": "exit"})
     assert await asyncio.wait_for(server.proc.wait(), 10.0) == 0
     server.assert_clean_exit()
+
+
+async def test_exit_without_shutdown_exits_one(server: RawServer, tmp_path: Path) -> None:
+    """LSP: exit without a shutdown first is exit code 1: the editor can tell the server did not stop cleanly."""
+    await server.initialize(tmp_path)
+    await server.send({"method": "exit"})
+    assert await asyncio.wait_for(server.proc.wait(), 10.0) == 1
+    server.assert_clean_exit()
