@@ -173,6 +173,8 @@ MISFRAMED: dict[str, tuple[Callable[[bytes], bytes], set[int]]] = {  # how a bod
     "no-header": (lambda body: body, {0}),
     "junk-line": (lambda body: b"garbage\r\n" + frame(body), set()),
 }
+
+
 async def test_misframed_messages_lose_only_themselves(server: RawServer, tmp_path: Path) -> None:
     """LSP cannot resync a byte stream, but a body is one line, so the next ``Content-Length:`` is findable.
 
@@ -204,20 +206,25 @@ async def test_cancel_storm_answers_every_request_once(server: RawServer, tmp_pa
     uri = (tmp_path / "main.py").as_uri()
     await server.send({"method": "textDocument/didOpen", "params": {"textDocument": {
         "uri": uri, "languageId": "python", "version": 1, "text": "def add(a, b):\n    return "}}})
+    def inline(msg_id: int) -> dict[str, Any]:
+        return {"id": msg_id, "method": "textDocument/inlineCompletion", "params": {
+            "textDocument": {"uri": uri}, "position": {"line": 1, "character": 11}, "context": {"triggerKind": 1}}}
+
     ids = range(1000, 1200)
     for msg_id in ids:
-        await server.send({"id": msg_id, "method": "textDocument/inlineCompletion", "params": {
-            "textDocument": {"uri": uri}, "position": {"line": 1, "character": 11}, "context": {"triggerKind": 1}}})
-        if msg_id % 10:
+        await server.send(inline(msg_id))
+        if msg_id % 10:  # nine in ten are cancelled at once, as a keystroke does
             await server.send({"method": "$/cancelRequest", "params": {"id": msg_id}})
-    await server.send(status(5000))
-    await server.response(5000, timeout=5.0)
+    await server.send(inline(5000))
+    final = await server.response(5000, timeout=10.0)
+    assert "result" in final, final
 
     async def rest() -> None:
         while not set(ids) <= {m["id"] for m in server.responses()}:
             await server.read()
 
     await asyncio.wait_for(rest(), 30.0)
+    await assert_still_serving(server)  # a late second answer to any of them would have come before this one
     answers = [m for m in server.responses() if m["id"] in ids]
     assert sorted(m["id"] for m in answers) == list(ids)  # each exactly once
     for m in answers:
@@ -227,7 +234,9 @@ async def test_cancel_storm_answers_every_request_once(server: RawServer, tmp_pa
 
 
 async def test_client_that_goes_away_ends_the_server(server: RawServer, tmp_path: Path) -> None:
-    """An editor that crashes closes the pipe without shutdown/exit; the server must not linger as an orphan."""
+    """An editor that crashes closes the pipe without shutdown/exit; the server must not linger as an orphan.
+    It exits 0 and cleanly: before ``serve`` closed the engine, an EOF while the model was still loading could
+    end in a SIGABRT from ONNX Runtime's threads (exit -6)."""
     await server.initialize(tmp_path)
     assert server.proc.stdin is not None
     server.proc.stdin.close()
@@ -236,7 +245,9 @@ async def test_client_that_goes_away_ends_the_server(server: RawServer, tmp_path
 
 
 async def test_shutdown_then_exit_exits_zero(server: RawServer, tmp_path: Path) -> None:
-    """LSP: exit after shutdown is a clean exit (code 0); editors use the code to tell a crash from a stop."""
+    """LSP: exit after shutdown is a clean exit (code 0); editors use the code to tell a crash from a stop.
+    This one is quick enough to land while the model still loads, which used to abort about one run in two
+    (``EngineHolder.close`` now waits for the load)."""
     await server.initialize(tmp_path)
     await assert_still_serving(server)
     await server.send({"method": "exit"})
