@@ -29,7 +29,7 @@ from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import save, table
-from typing_replay import percentile, source_text
+from typing_replay import keystroke, percentile, source_text
 
 KEY_S = 0.150
 SAMPLE_S = 10.0
@@ -144,17 +144,9 @@ async def soak(minutes: float, home: Path) -> dict:
             version += 1
         ch = text[i]
         i += 1
-        here = types.Position(line, col)
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            [types.TextDocumentContentChangePartial(types.Range(here, here), ch)]))
-        line, col = (line + 1, 0) if ch == "\n" else (line, col + len(ch.encode("utf-16-le")) // 2)
+        future, msg_id, line, col = keystroke(client, uri, version, line, col, ch)
         counts["keystrokes"] += 1
-        msg_id = f"k{version}"
         sent = time.monotonic()
-        future = client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionParams(
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
-            text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, col)), msg_id=msg_id)
         future.add_done_callback(lambda f, s=sent: done(f, s))
         pending = (future, msg_id)
         if now >= next_actions:

@@ -49,6 +49,21 @@ def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p)) if values else float("nan")
 
 
+def keystroke(client: LanguageClient, uri: str, version: int, line: int, col: int, ch: str):
+    """Type ``ch`` at (line, col) as an editor does: a didChange, then an automatic inline request.
+    Returns the request's future, its id and the cursor after the character."""
+    here = types.Position(line, col)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        [types.TextDocumentContentChangePartial(types.Range(here, here), ch)]))
+    line, col = (line + 1, 0) if ch == "\n" else (line, col + len(ch.encode("utf-16-le")) // 2)
+    msg_id = f"k{version}"
+    future = client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionParams(
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, col)), msg_id=msg_id)
+    return future, msg_id, line, col
+
+
 async def replay(text: str, cps: float, home: Path, trace: Path, options: dict | None = None,
                  start: asyncio.Barrier | None = None) -> dict:
     """One editor typing ``text``; ``options`` are its initializationOptions (a backendUrl, say);
@@ -93,17 +108,8 @@ async def replay(text: str, cps: float, home: Path, trace: Path, options: dict |
         if pending is not None and not pending[0].done():
             client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[1]))
             cancelled += 1
-        start = types.Position(line, col)
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            [types.TextDocumentContentChangePartial(types.Range(start, start), ch)]))
-        line, col = (line + 1, 0) if ch == "\n" else (line, col + len(ch.encode("utf-16-le")) // 2)
-        msg_id = f"k{version}"
-        params = types.InlineCompletionParams(
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
-            text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, col))
+        future, msg_id, line, col = keystroke(client, uri, version, line, col, ch)
         sent = time.monotonic()
-        future = client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
         future.add_done_callback(lambda f, s=sent: on_done(f, s))
         pending = (future, msg_id)
         await asyncio.sleep(1 / cps)
