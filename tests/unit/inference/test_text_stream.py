@@ -78,15 +78,13 @@ def decode(request, tiny_tokenizer):
         tok = tiny_tokenizer
     elif request.param == "metaspace":
         tok = _metaspace_tokenizer()
-    else:
-        from ghostwright.home import ghostwright_home
-
-        found = sorted((ghostwright_home() / "models").glob("qwen2.5-coder-0.5b-instruct/*/tokenizer.json"))
-        if not found:
-            pytest.skip("the default model is not prepared here")
+    else:  # the real default model's tokenizer (pulled once per run, as the e2e tests need it anyway)
         from tokenizers import Tokenizer
 
-        tok = Tokenizer.from_file(str(found[0]))
+        from ghostwright.export.models import pull_profile
+
+        full = pull_profile(request.getfixturevalue("default_profile"))["full"]
+        tok = Tokenizer.from_file(str(full / "tokenizer.json"))
     return tok, lambda ids: tok.decode(ids, skip_special_tokens=True)
 
 
