@@ -162,6 +162,9 @@ class GenerationRequest:
     # ("\n", "`") makes an answer resumed on an indented line write code on that line instead of
     # closing its code block.
     first_token_excludes: tuple[str, ...] = ()
+    # Speculative decoding by prompt lookup, for greedy requests whose answer copies its prompt
+    # (an edited function): drafts per step; None leaves it to the engine (remote ones ignore it).
+    draft_tokens: int | None = None
 
 
 @dataclass

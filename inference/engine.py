@@ -48,7 +48,9 @@ PREFILL_CHUNK = 512  # tokens per prefill step: bounds the latency of cancellati
 # keep those steps short (a little prefill throughput traded for keystroke latency).
 PREFILL_CHUNK_BELOW_INLINE = 128
 # Greedy requests draft up to this many tokens by prompt lookup and verify them in one step
-# (0: off). Verifying k drafts costs about 1 + k/8 single steps on 2 cores (bench/speculation.py).
+# (0: off). Off unless a request asks (GenerationRequest.draft_tokens): edits that copy their
+# input gain 2.5x, completions only 1.1-1.2x, and on int8 a verifying step can flip a near tie
+# (bench/speculation.py).
 DRAFT_TOKENS = 0
 DRAFT_MIN_NGRAM = 1  # the shortest tail of the text a draft is looked up by
 
@@ -352,7 +354,8 @@ class OnnxEngine:
         excludes = request.first_token_excludes  # held until a token writes past the healed text
         # Speculation (greedy only): drafted tokens run with the token just chosen in one step;
         # the logits of the drafts greedy decoding agrees with wait here, their K/V already cached.
-        drafting = self.draft_tokens and decoder.multi_row and request.sampling.temperature <= 0
+        draft_tokens = self.draft_tokens if request.draft_tokens is None else request.draft_tokens
+        drafting = draft_tokens > 0 and decoder.multi_row and request.sampling.temperature <= 0
         lookup = PromptLookup(ids, slot.cache.capacity, min_ngram=self.draft_min_ngram) if drafting else None
         verified: list[np.ndarray] = []  # (vocab,) logits, next first
         while True:
@@ -397,7 +400,7 @@ class OnnxEngine:
             if verified:  # ``token`` was a draft the model agreed with: its logits are already here
                 logits = verified.pop(0)
                 continue
-            room = min(self.draft_tokens, max_new - stats.generated_tokens - 1,
+            room = min(draft_tokens, max_new - stats.generated_tokens - 1,
                        slot.cache.capacity - len(slot.tokens) - 1)
             drafts = lookup.draft(room) if lookup is not None and not respell and not excludes else []
             if not drafts:

@@ -77,6 +77,7 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
                    prefill: str = "", tier: str | None = None,
                    stop_when: Callable[[str], bool] | None = None,
                    first_token_excludes: tuple[str, ...] = (), heal_last_token: bool = False,
+                   draft_tokens: int | None = None,
                    trace: str | None = None) -> ChatResult:
     """Decode one answer to ``messages``. ``prefill`` starts the assistant's turn (it is part of the
     prompt, not of the returned text). ``on_text`` gets the whole text so far, from the decode thread.
@@ -95,7 +96,7 @@ async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 
         deadline=None if deadline_s is None else time.monotonic() + deadline_s,
         cancel=_Linked(cancel), priority=priority, session_key=session_key,
         tier=tier or getattr(server.settings, "tier", "auto"), request_id=request_id,
-        first_token_excludes=first_token_excludes, heal_last_token=heal_last_token)
+        first_token_excludes=first_token_excludes, heal_last_token=heal_last_token, draft_tokens=draft_tokens)
     started = time.monotonic()
     stopped_early = False
 

@@ -107,6 +107,6 @@ async def run(ctx: ActionContext) -> ActionResult:
         return replacements
 
     replacements, _, _ = await ctx.until_valid(messages, build, max_tokens=MAX_TOKENS, label="annotations",
-                                                stop=["\n```", ":\n"], prefill=prefill)
+                                                stop=["\n```", ":\n"], prefill=prefill, copies_input=True)
     return ActionResult(replacements, f"Added {len(replacements)} type annotation"
                                       f"{'s' if len(replacements) != 1 else ''} to {target.name}")

@@ -22,6 +22,9 @@ from ghostwright.server.context.document import Document
 from ghostwright.server.context.secrets import PLACEHOLDER
 from ghostwright.server.work_progress import WorkProgress
 
+# Drafts per step for an answer that copies its input (bench/speculation.py: 2.47x on such edits).
+EDIT_DRAFT_TOKENS = 4
+
 log = logging.getLogger(__name__)
 
 RETRY_TEMPERATURE = 0.7
@@ -105,8 +108,10 @@ class ActionContext:
                    temperature: float = 0.0, seed: int | None = None, stop: list[str] | None = None,
                    prefill: str = "", tier: str | None = None,
                    stop_when: Callable[[str], bool] | None = None,
-                   first_token_excludes: tuple[str, ...] = (), heal_last_token: bool = False) -> ChatResult:
-        """One model call at interactive priority, reported as progress, stopped by a cancel."""
+                   first_token_excludes: tuple[str, ...] = (), heal_last_token: bool = False,
+                   draft_tokens: int | None = None) -> ChatResult:
+        """One model call at interactive priority, reported as progress, stopped by a cancel.
+        ``draft_tokens``: speculative decoding for an answer that copies the prompt (greedy only)."""
         self.check_cancelled()
         cap = self.data.get("maxTokens")
         if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0:
@@ -122,7 +127,7 @@ class ActionContext:
             temperature=temperature, top_p=RETRY_TOP_P if temperature > 0 else 1.0, seed=seed, stop=stop,
             cancel=self.progress.cancel_token, on_text=on_text, prefill=prefill, tier=tier, stop_when=stop_when,
             request_id=f"{self.request_id}/{label}", first_token_excludes=first_token_excludes,
-            heal_last_token=heal_last_token, trace="action")
+            heal_last_token=heal_last_token, draft_tokens=draft_tokens, trace="action")
         self.calls.append(result)
         if result.cancelled or self.progress.cancelled:
             raise ActionCancelled("cancelled")
@@ -157,13 +162,17 @@ class ActionContext:
 
     async def until_valid(self, messages: list[dict[str, str]], build: Callable[[ChatResult], list[Replacement]],
                           *, max_tokens: int, label: str, tries: int = 3, stop: list[str] | None = None,
-                          prefill: str = "") -> tuple[list[Replacement], ChatResult, list[str]]:
-        """Greedy first, then sampled retries, until ``build`` gives replacements that parse."""
+                          prefill: str = "", copies_input: bool = False,
+                          ) -> tuple[list[Replacement], ChatResult, list[str]]:
+        """Greedy first, then sampled retries, until ``build`` gives replacements that parse.
+        ``copies_input``: the answer repeats most of the code it was given (an edited function), so
+        the greedy try drafts from it (speculative decoding; 2.5x on such answers)."""
         reasons: list[str] = []
         for attempt in range(tries):
             result = await self.chat(messages, max_tokens=max_tokens, label=f"{label} {attempt + 1}/{tries}",
                                      temperature=0.0 if attempt == 0 else RETRY_TEMPERATURE,
-                                     seed=None if attempt == 0 else attempt, stop=stop, prefill=prefill)
+                                     seed=None if attempt == 0 else attempt, stop=stop, prefill=prefill,
+                                     draft_tokens=EDIT_DRAFT_TOKENS if copies_input else None)
             try:
                 replacements = build(result)
             except InvalidAnswer as exc:

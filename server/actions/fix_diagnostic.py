@@ -99,5 +99,5 @@ async def run(ctx: ActionContext) -> ActionResult:
         return [Replacement(start, end, new)]
 
     replacements, _, _ = await ctx.until_valid(messages, build, max_tokens=MAX_TOKENS, label="fix", stop=["\n```"],
-                                                prefill=prefill, tries=TRIES)
+                                                prefill=prefill, tries=TRIES, copies_input=True)
     return ActionResult(replacements, f"Fixed: {str(diagnostic.get('message', '')).splitlines()[0][:80]}")

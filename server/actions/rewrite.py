@@ -71,5 +71,5 @@ async def run(ctx: ActionContext) -> ActionResult:
         return [Replacement(start, end, new)]
 
     replacements, _, _ = await ctx.until_valid(messages, build, max_tokens=budget, label="rewrite", stop=["\n```"],
-                                                prefill=prefill)
+                                                prefill=prefill, copies_input=True)
     return ActionResult(replacements, f"Rewrote {selected.count(chr(10)) + 1} line(s): {instruction}")

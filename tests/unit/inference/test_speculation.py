@@ -64,3 +64,14 @@ def test_sampled_requests_draft_nothing(engine):
     before = engine.stats()["speculation"]["steps"]
     generate(engine, REPEATS[0], 8, max_tokens=30, sampling=SamplingParams(temperature=0.8, seed=1))
     assert engine.stats()["speculation"]["steps"] == before
+
+
+def test_a_request_can_ask_for_drafts_when_the_engine_default_is_off(engine):
+    engine.draft_tokens = 0
+    before = engine.stats()["speculation"]["steps"]
+    plain = "".join(c.text for c in engine.generate(GenerationRequest(prompt=Prompt.text(REPEATS[0]), max_tokens=40)))
+    assert engine.stats()["speculation"]["steps"] == before  # the engine's default: no drafting
+    asked = "".join(c.text for c in engine.generate(GenerationRequest(prompt=Prompt.text(REPEATS[0]), max_tokens=40,
+                                                                      draft_tokens=4)))
+    assert engine.stats()["speculation"]["steps"] > before
+    assert asked == plain
