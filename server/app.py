@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -37,6 +38,13 @@ class GhostwrightServer(LanguageServer):
         self.client_reports_shown = False
         self.last_latency_ms: float | None = None
         self.exit_code = 0  # what `serve` returns: 1 once `exit` came without `shutdown` first
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A body that is not JSON still gets an answer (-32700); other read-loop errors go to the user."""
+        if isinstance(error, ValueError) and isinstance(self.protocol, AnsweringProtocol):  # JSONDecodeError, bad UTF-8
+            self.protocol.answer_parse_error(error)
+            return
+        super().report_server_error(error, source)
 
     def warn_once(self, message: str, every_s: float = 60.0) -> None:
         """Show an engine failure (a backend that is down, say) once, not on every keystroke."""

@@ -9,7 +9,10 @@ Every request gets an answer, even one whose params cannot be parsed: pygls dese
 message before it dispatches it, and when a request's params do not fit its type it logs the
 error and moves on, so the editor's request would hang until its own timeout.
 :class:`AnsweringProtocol` keeps such a request as what it is (an id, a method, the reason) and
-answers it with InvalidParams (-32602), as the JSON-RPC spec asks.
+answers it with InvalidParams (-32602), as the JSON-RPC spec asks. A body that is not JSON is
+answered with ParseError (-32700) and one that is JSON but no request (a batch, a bare value, no
+``"jsonrpc": "2.0"``, a method that is not a string) with InvalidRequest (-32600): with the
+request's id where one can be read, else null, as the spec says.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from lsprotocol.types import ResponseError
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcParseError
 from pygls.protocol import LanguageServerProtocol
 
 from ghostwright.errors import GhostwrightError, RequestError
@@ -80,22 +83,57 @@ class UnparsableRequest:
 
 class AnsweringProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data and "method" in data and not isinstance(data["method"], str):
+            return UnparsableRequest(_request_id(data), repr(data["method"]),
+                                     JsonRpcInvalidRequest("the method is not a string"))
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
             if "method" not in data or "id" not in data:
                 raise  # a notification or a response: nothing to answer
-            msg_id = data["id"] if isinstance(data["id"], (int, str)) and not isinstance(data["id"], bool) else None
-            return UnparsableRequest(msg_id, str(data.get("method")), exc)
+            return UnparsableRequest(_request_id(data), str(data.get("method")), exc)
 
     def handle_message(self, message: Any) -> None:
-        if not isinstance(message, UnparsableRequest):
+        if isinstance(message, UnparsableRequest):
+            kind = "params" if isinstance(message.error, JsonRpcInvalidParams) else "request"
+            self.answer_error(message.id, message.error, f"{message.method}: invalid {kind} ({_cause(message.error)})")
+        elif not hasattr(message, "jsonrpc"):  # the top-level value: a list, a bare value, a dict without "jsonrpc"
+            if not _is_response(message):
+                msg_id = _request_id(message) if isinstance(message, dict) else None
+                self.answer_error(msg_id, JsonRpcInvalidRequest(), f"not a JSON-RPC 2.0 request: {_kind(message)}")
+        elif message.jsonrpc != self.VERSION and getattr(message, "method", None) and hasattr(message, "id"):
+            self.answer_error(message.id, JsonRpcInvalidRequest(), f'"jsonrpc" is {message.jsonrpc!r}, not "2.0"')
+        else:
             super().handle_message(message)
-            return
-        kind = "params" if isinstance(message.error, JsonRpcInvalidParams) else "message"
-        reason = f"{message.method}: invalid {kind} ({_cause(message.error)})"
-        log.warning("answering request %r with an error: %s", message.id, reason)
-        self._send_response(message.id, error=ResponseError(code=message.error.code, message=reason))
+
+    def answer_parse_error(self, error: ValueError) -> None:
+        """A body that is not JSON (or not UTF-8): its id cannot be read, so the answer's is null."""
+        self.answer_error(None, JsonRpcParseError(), f"the message is not JSON ({error})")
+
+    def answer_error(self, msg_id: int | str | None, error: JsonRpcException, reason: str) -> None:
+        log.warning("answering request %r with an error: %s", msg_id, reason)
+        if msg_id is None:  # pygls' converter would drop the null id, which JSON-RPC requires be present
+            self._send_data({"jsonrpc": self.VERSION, "id": None, "error": {"code": error.code, "message": reason}})
+        else:
+            self._send_response(msg_id, error=ResponseError(code=error.code, message=reason))
+
+
+def _request_id(data: dict[str, Any]) -> int | str | None:
+    msg_id = data.get("id")
+    return msg_id if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) else None
+
+
+def _is_response(value: Any) -> bool:
+    """A response is never answered, even a malformed one."""
+    return isinstance(value, dict) and "method" not in value and ("result" in value or "error" in value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a batch (LSP has none)" if value else "an empty list"
+    if isinstance(value, dict):
+        return 'an object without "jsonrpc"'
+    return f"a bare {type(value).__name__}"
 
 
 def _cause(error: BaseException) -> str:

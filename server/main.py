@@ -5,35 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import BinaryIO
 
 from ghostwright.engine_source import Backend, build_engine
 from ghostwright.inference.api import Engine
 from ghostwright.server.app import create_server
+from ghostwright.server.lsp_stdin import ResyncingStdin
 from ghostwright.server.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class ResyncingStdin:
-    """stdin for pygls' read loop, which finds a ``Content-Length`` header only at the start of a line.
-
-    A body is one line with no newline at its end, so after any misframed message (a Content-Length shorter
-    than its body, a misspelt or missing header) the loop reads the rest of that body and the next header as
-    one line, misses the header, reads the next body the same way, and so on: the server is deaf for good.
-    Cutting a line at its last ``Content-Length:`` loses only the misframed message; the next one is read.
-    """
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-
-    def readline(self) -> bytes:
-        line = self._stream.readline()
-        start = line.rfind(b"Content-Length:")
-        return line[start:] if start > 0 else line
-
-    def read(self, n: int) -> bytes:
-        return self._stream.read(n)
 
 
 def serve(args: argparse.Namespace) -> int:
