@@ -106,6 +106,24 @@ class AnsweringProtocol(LanguageServerProtocol):
         else:
             super().handle_message(message)
 
+    def _execute_handler(self, msg_id: Any, handler: Any, callback: Any, args: Any = None, kwargs: Any = None) -> None:
+        """Forget a notification's future once it is done, as pygls does a request's on answering it.
+
+        pygls files the future of every coroutine, threaded or generator handler under its id, and
+        drops it only when it sends a response; a notification has none, so each didChange (its
+        built-in handler is a generator) left a future and a made-up id behind: ~1 KB a keystroke.
+        """
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if callback != self._check_handler_result:  # a request: answering it forgets it
+            return
+        future = self._request_futures.get(msg_id)
+        if future is None:
+            return
+        if future.done():
+            self._request_futures.pop(msg_id, None)
+        else:
+            future.add_done_callback(lambda _: self._request_futures.pop(msg_id, None))
+
     def answer_parse_error(self, error: ValueError) -> None:
         """A body that is not JSON (or not UTF-8): its id cannot be read, so the answer's is null."""
         self.answer_error(None, JsonRpcParseError(), f"the message is not JSON ({error})")

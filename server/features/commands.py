@@ -44,6 +44,7 @@ def register(server) -> None:
             "indexedFiles": len(server.index.indexed_paths()) if server.index is not None else None,
             "engine": engine.stats() if engine is not None else None,
             "memory": process_memory(),
+            "inFlight": len(ls.protocol._request_futures),  # handlers still running: a leak shows as growth
             "statsError": server.telemetry.error,  # why local stats are not being kept, if they are not
         }
 

@@ -205,6 +205,23 @@ async def test_misframed_messages_lose_only_themselves(server: RawServer, tmp_pa
     await assert_still_serving(server)
 
 
+async def test_notifications_leave_nothing_behind(server: RawServer, tmp_path: Path) -> None:
+    """pygls filed a future for every notification handled by a generator (didOpen, didChange, ...) and never
+    dropped it: ~1 KB per keystroke for the life of the server, a slope the soak saw. After 600 changes the
+    server may be running only the status request that asks."""
+    await server.initialize(tmp_path)
+    uri = (tmp_path / "main.py").as_uri()
+    await server.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": ""}}})
+    for version in range(2, 602):
+        await server.send({"method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": {"line": 0, "character": version - 2},
+                                          "end": {"line": 0, "character": version - 2}}, "text": "x"}]}})
+    reply = await server.request(7, "workspace/executeCommand", {"command": "ghostwright.status"})
+    assert reply["result"]["inFlight"] <= 2, reply  # the status request (and its command) only
+
+
 async def test_cancel_storm_answers_every_request_once(server: RawServer, tmp_path: Path) -> None:
     """Typing fast cancels most inline requests; each must still get exactly one answer (a result, or -32800
     RequestCancelled), since a client keeps a pending entry per id, and the server must not fall behind."""
