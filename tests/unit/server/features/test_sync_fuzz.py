@@ -263,7 +263,7 @@ class DocumentSync(RuleBasedStateMachine):
             assert _tree_facts(doc) == _tree_facts(_fresh(doc))
 
 
-EXAMPLES = int(os.environ.get("GHOSTWRIGHT_FUZZ_EXAMPLES", "150"))  # bench/fuzz_lsp.py runs many more
+EXAMPLES = int(os.environ.get("GHOSTWRIGHT_FUZZ_EXAMPLES", "150"))  # =800: ~72,000 messages (a longer run)
 FUZZ = settings(max_examples=EXAMPLES, stateful_step_count=90, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
 
