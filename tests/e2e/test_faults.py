@@ -122,8 +122,8 @@ def _corrupt_weights(model: Path, in_place: bool) -> None:
         "onnxruntime memory-maps model.onnx.data and the int4 (mini) tier reads its weights from that "
         "mapping on every request: truncating the file in place under a running server kills it with "
         "SIGBUS (exit -7). Ghostwright's own export/pull never do this (a temp folder renamed into place); "
-        "the fix, loading external weights into memory instead of mapping them, changes load memory for "
-        "every model and is left to the inference owners."))),
+        "the fix, loading external weights into memory instead of mapping them, is not done: a private copy "
+        "would stay resident beside MatMulNBits' prepacked weights and raise every tier's RSS."))),
 ])
 async def test_a_reload_of_a_broken_model_folder_says_why_and_the_old_engine_keeps_serving(
         fault: str, servers, tiny_model_dir: Path, tmp_path: Path) -> None:
