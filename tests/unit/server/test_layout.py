@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 SERVER = Path(__file__).resolve().parents[3] / "server"
-PLUMBING = {"__init__", "app", "main", "settings", "engine_holder", "lsp_errors", "work_progress", "telemetry",
-            "prompt_trace", "chat_runner", "agents_md", "repetition"}
+PLUMBING = {"__init__", "app", "main", "settings", "engine_holder", "lsp_errors", "lsp_stdin", "work_progress",
+            "telemetry", "prompt_trace", "chat_runner", "agents_md", "repetition"}
 CAPABILITIES = {"features", "completion", "context", "hover", "ask", "actions", "verify"}
 COMPOSITION_ROOTS = {"app", "main"}  # they wire the capabilities together, so they may import any
 MAY_IMPORT = {  # server subpackage -> the other subpackages it may import (the root's plumbing is open to all)
