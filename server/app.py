@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +42,8 @@ class GhostwrightServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A body that is not JSON still gets an answer (-32700); other read-loop errors go to the user."""
-        if isinstance(error, ValueError) and isinstance(self.protocol, AnsweringProtocol):  # JSONDecodeError, bad UTF-8
+        not_json = isinstance(error, (json.JSONDecodeError, UnicodeDecodeError))
+        if not_json and isinstance(self.protocol, AnsweringProtocol):
             self.protocol.answer_parse_error(error)
             return
         super().report_server_error(error, source)

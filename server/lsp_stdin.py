@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 HEADER = re.compile(rb"Content-Length: \d+\r\n")
 NAME = b"Content-Length: "
+LENGTH_SO_FAR = re.compile(rb"\d*\r?")
 CHUNK = 1 << 16
 LOOKAHEAD = 48  # longer than any header line, so a header across two reads is still found
 
@@ -34,8 +35,11 @@ class ResyncingStdin:
         self._eof = False
 
     def readline(self) -> bytes:
-        while (end := self._buffer.find(b"\n")) < 0 and self._fill():
-            pass
+        searched = 0
+        while (end := self._buffer.find(b"\n", searched)) < 0:
+            searched = len(self._buffer)  # a long junk line is scanned once, not once per read
+            if not self._fill():
+                break
         line = self._take(end + 1 if end >= 0 else len(self._buffer))
         start = line.rfind(b"Content-Length:")
         return line[start:] if start > 0 else line
@@ -83,4 +87,4 @@ def _ends_in_partial_header(tail: bytes | bytearray) -> bool:
     rest = bytes(tail[start:])
     if len(rest) <= len(NAME):
         return NAME.startswith(rest)
-    return rest.startswith(NAME) and re.fullmatch(rb"\d*\r?", rest[len(NAME):]) is not None
+    return rest.startswith(NAME) and LENGTH_SO_FAR.fullmatch(rest, len(NAME)) is not None
