@@ -16,8 +16,6 @@ initializer: left alone it is -1 as exported; bound to -n it gives the last n ro
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,7 @@ from ghostwright.export import contract
 from ghostwright.inference.kv_cache import KVCache
 from ghostwright.inference.manifest import BundleManifest
 from ghostwright.inference.ort_session import create_session
+from ghostwright.inference.private_load import private_graph
 
 log = logging.getLogger(__name__)
 
@@ -102,30 +101,27 @@ class Decoder:
 
 def _session_with_rows(path: Path, device: str, threads: int | None) -> tuple[ort.InferenceSession, str]:
     """A session on the bundle's graph with the last-position slice overridable (see the module
-    docstring); on the graph as exported when it has no such slice or the rewrite cannot be
-    written. onnxruntime reads weights only from the graph's own folder, so the rewritten graph
-    (~140 KB; the weights are not read here) is written beside it for the load, then removed."""
+    docstring); on the graph as exported when it has no such slice or no private folder can be
+    written (a read-only bundle). Either way it is loaded through ``private_graph``, which keeps
+    a change to the bundle's files from pulling the weights away under a running server."""
     try:
-        model = onnx.load(str(path), load_external_data=False)
+        model: onnx.ModelProto | None = onnx.load(str(path), load_external_data=False)
     except Exception:  # a graph onnx cannot read: onnxruntime's load below says why, clearly
-        return create_session(path, device, threads)
+        model = None
+    with private_graph(path, model, _with_overridable_rows(model)) as graph:
+        return create_session(graph, device, threads)
+
+
+def _with_overridable_rows(model: onnx.ModelProto | None) -> bytes | None:
+    """The graph with the last-position slice's start made an input, or None where it has none."""
+    if model is None:
+        return None
     graph = model.graph
     if not any(t.name == LAST_STARTS for t in graph.initializer) or any(i.name == LAST_STARTS for i in graph.input):
-        return create_session(path, device, threads)
+        return None
     graph.initializer.remove(next(t for t in graph.initializer if t.name == LAST_STARTS))
     graph.input.append(helper.make_tensor_value_info(LAST_STARTS, TensorProto.INT64, [1]))
     for output in graph.output:
         if output.name == contract.LOGITS:
             output.type.tensor_type.shape.dim[1].dim_param = "logits_rows"
-    try:
-        fd, name = tempfile.mkstemp(prefix=".rows-", suffix=".onnx", dir=path.parent)
-    except OSError as exc:
-        log.info("%s: read-only bundle (%s); one logits row per step", path.parent, exc)
-        return create_session(path, device, threads)
-    patched = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(model.SerializeToString())
-        return create_session(patched, device, threads)
-    finally:
-        patched.unlink(missing_ok=True)
+    return model.SerializeToString()

@@ -118,19 +118,16 @@ def _corrupt_weights(model: Path, in_place: bool) -> None:
 @pytest.mark.parametrize("fault", [
     "deleted",
     "replaced",
-    pytest.param("truncated", marks=pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-        "onnxruntime memory-maps model.onnx.data and the int4 (mini) tier reads its weights from that "
-        "mapping on every request: truncating the file in place under a running server kills it with "
-        "SIGBUS (exit -7). Ghostwright's own export/pull never do this (a temp folder renamed into place); "
-        "the fix, loading external weights into memory instead of mapping them, is not done: a private copy "
-        "would stay resident beside MatMulNBits' prepacked weights and raise every tier's RSS."))),
+    "truncated",
 ])
 async def test_a_reload_of_a_broken_model_folder_says_why_and_the_old_engine_keeps_serving(
         fault: str, servers, tiny_model_dir: Path, tmp_path: Path) -> None:
     """A model folder deleted or corrupted under a running server must not stop completions (the loaded
     engine holds its files open); the reload a settings change forces must fail with a message naming
     what is wrong (not hang, not crash the server), and the previous engine must go on serving. The
-    mini tier is the one asked for: its int4 weights are read from the mapped file on every request."""
+    mini tier is the one asked for: its int4 weights are read from the mapped file on every request, so
+    truncating that file in place would kill the server with SIGBUS were the mapping not of a private
+    copy (inference/private_load.py)."""
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     ws = workspace(tmp_path / "ws")
