@@ -59,6 +59,15 @@ def sample(pid: int) -> dict[str, float]:
     return {"rss_mb": rss, "fds": fds, "threads": threads, "processes": len(pids)}
 
 
+async def kv_pages(client: LanguageClient) -> dict[str, float]:
+    """KV cache pages the engine has touched so far (mincore), and the most all its slots can take:
+    RSS that grows with these is a cache filling up to a known bound, not a leak."""
+    status = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghostwright.status"))
+    tiers = ((status.get("engine") or {}).get("tiers") or {}).values()
+    return {"kv_resident_mb": sum(t.get("kv_resident_mb", 0.0) for t in tiers),
+            "kv_bound_mb": sum(t.get("kv_bound_mb", 0.0) for t in tiers)}
+
+
 def _children(pid: int) -> list[int]:
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     return [int(p) for p in found] + [c for p in found for c in _children(int(p))]
@@ -129,7 +138,7 @@ async def soak(minutes: float, home: Path) -> dict:
 
     while (now := time.monotonic()) - started < minutes * 60:
         if now >= next_sample:
-            samples.append({"t": now - started, **sample(server.pid)})
+            samples.append({"t": now - started, **sample(server.pid), **await kv_pages(client)})
             next_sample += SAMPLE_S
         if pending is not None and not pending[0].done():
             client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[1]))
@@ -167,7 +176,9 @@ async def soak(minutes: float, home: Path) -> dict:
             except Exception:  # counted: a soak reports errors, it does not stop at one
                 counts["hover_errors"] += 1
         await asyncio.sleep(max(0.0, KEY_S - (time.monotonic() - now)))
-    samples.append({"t": time.monotonic() - started, **sample(server.pid)})
+    samples.append({"t": time.monotonic() - started, **sample(server.pid), **await kv_pages(client)})
+    for s in samples:  # what is left when the KV pages (bounded by slots x cache) are taken out
+        s["rss_without_kv_mb"] = s["rss_mb"] - s["kv_resident_mb"]
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
@@ -212,12 +223,13 @@ def main() -> None:
     after = [s for s in result["samples"] if s["t"] >= args.warmup * 60] or result["samples"]
     rows = [["metric", "after warm-up: first", "last", "max", "slope per hour"]]
     slopes = {}
-    for key in ("rss_mb", "fds", "threads"):
+    for key in ("rss_mb", "kv_resident_mb", "rss_without_kv_mb", "fds", "threads"):
         slopes[key] = slope_per_hour([(s["t"], s[key]) for s in after])
         values = [s[key] for s in after]
         rows.append([key, f"{values[0]:.1f}", f"{values[-1]:.1f}", f"{max(values):.1f}", f"{slopes[key]:+.2f}"])
     print(f"{args.minutes:g} minutes ({args.warmup:g} of warm-up), {len(result['samples'])} samples")
     print(table(rows))
+    print(f"KV cache pages are bounded by {after[-1]['kv_bound_mb']:.0f} MB (every slot of every tier full)")
     print(" ".join(f"{k}={v}" for k, v in result["counts"].items()),
           f"inline p50 {result['latency_p50_ms']:.0f} ms, p95 {result['latency_p95_ms']:.0f} ms (answered requests)")
     for problem in result["problems"]:

@@ -52,6 +52,11 @@ class Decoder:
         capacity = min(capacity, c.max_position_embeddings)
         return KVCache.allocate(c.num_layers, c.num_kv_heads, c.head_dim, capacity, self.dtype, self.device)
 
+    def cache_nbytes(self, capacity: int) -> int:
+        c = self.config
+        return KVCache.nbytes(c.num_layers, c.num_kv_heads, c.head_dim, min(capacity, c.max_position_embeddings),
+                              self.dtype)
+
     def _buffer(self, rows: int) -> ort.OrtValue:
         if rows not in self._logits:
             self._logits[rows] = ort.OrtValue.ortvalue_from_numpy(

@@ -171,7 +171,10 @@ class OnnxEngine:
             "tiers": {name: {"model": t.manifest.name, "variant": t.decoder.manifest.variant,
                              "device": t.decoder.device, "prompt_format": t.format.kind,
                              "slots": len(t.pool.slots), "max_slots": t.pool.max_slots,
-                             "cache_tokens": t.pool.capacity}
+                             "cache_tokens": t.pool.capacity,
+                             # KV pages touched so far, and the most they can ever take: bounded growth
+                             "kv_resident_mb": sum(slot.cache.resident_bytes() for slot in list(t.pool.slots)) / 2**20,
+                             "kv_bound_mb": t.pool.max_slots * t.decoder.cache_nbytes(t.pool.capacity) / 2**20}
                       for name, t in self.tiers.items()},
         }
 

@@ -7,6 +7,9 @@ character costs a few tokens of prefill, not the whole prompt.
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,9 +36,42 @@ class KVCache:
 
         return KVCache([buffer() for _ in range(layers)], [buffer() for _ in range(layers)], capacity)
 
+    def resident_bytes(self) -> int:
+        """Bytes of these buffers in RAM now. A CPU buffer is calloc'd and the kernel gives it
+        pages only as positions are first written, so a slot's RSS grows with the longest
+        prompt it has held, up to ``nbytes``: bounded growth that a soak must tell from a leak."""
+        return sum(resident_bytes(value) for value in (*self.keys, *self.values))
+
     @staticmethod
     def nbytes(layers: int, kv_heads: int, head_dim: int, capacity: int, dtype: np.dtype) -> int:
         return 2 * layers * kv_heads * capacity * head_dim * np.dtype(dtype).itemsize
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes(value: ort.OrtValue) -> int:
+    """Resident bytes of a CPU OrtValue's buffer (mincore(2)); 0 on a GPU or where it cannot be asked."""
+    if value.device_name() != "cpu" or _libc() is None:
+        return 0
+    size = int(np.prod(value.shape())) * value.numpy().itemsize if value.shape() else 0
+    start = value.data_ptr()
+    base = start - start % _PAGE
+    pages = (start + size - base + _PAGE - 1) // _PAGE
+    vector = (ctypes.c_ubyte * pages)()
+    if _libc().mincore(ctypes.c_void_p(base), ctypes.c_size_t(pages * _PAGE), vector) != 0:
+        return 0
+    return sum(b & 1 for b in bytes(vector)) * _PAGE
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_ubyte)]
+        return libc
+    except (OSError, AttributeError):
+        return None
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:

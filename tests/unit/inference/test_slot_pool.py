@@ -40,3 +40,22 @@ def test_typing_back_over_a_prompt_is_a_hit_and_all_busy_is_none():
     assert run(p, list(range(25))) == (0, 24)  # one token always runs to give logits
     assert p.acquire([1, 2, 3]) is not None
     assert p.acquire([1, 2, 3]) is None
+
+
+def test_kv_pages_are_counted_as_they_are_first_written_and_never_past_the_buffers() -> None:
+    """The soak tells a filling cache from a leak by these counts: they must follow the writes."""
+    import numpy as np
+
+    from ghostwright.inference.kv_cache import KVCache
+
+    cache = KVCache.allocate(2, 2, 64, 4096, np.float32, "cpu")
+    bound = KVCache.nbytes(2, 2, 64, 4096, np.float32)
+    before = cache.resident_bytes()
+    assert before < bound // 8  # calloc'd: untouched pages are not resident
+    for buffer in (*cache.keys, *cache.values):
+        buffer.numpy()[:, :, :1024] = 1.0  # a quarter of every head's positions
+    grown = cache.resident_bytes() - before
+    assert bound // 4 - 64 * 4096 <= grown <= bound // 4 + 64 * 4096, (grown, bound)
+    for buffer in (*cache.keys, *cache.values):
+        buffer.numpy()[:] = 1.0
+    assert bound - 8 * 4096 <= cache.resident_bytes() <= bound + 8 * 4096
