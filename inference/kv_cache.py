@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import mmap
 import os
 import time
 from collections.abc import Callable
@@ -32,13 +33,13 @@ class KVCache:
         def buffer() -> ort.OrtValue:
             if device == "cuda":
                 return ort.OrtValue.ortvalue_from_shape_and_type(shape, dtype, "cuda", 0)
-            return ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, dtype=dtype))
+            return ort.OrtValue.ortvalue_from_numpy(_lazy_zeros(shape, np.dtype(dtype)))
 
         return KVCache([buffer() for _ in range(layers)], [buffer() for _ in range(layers)], capacity)
 
     def resident_bytes(self) -> int:
-        """Bytes of these buffers in RAM now. A CPU buffer is calloc'd and the kernel gives it
-        pages only as positions are first written, so a slot's RSS grows with the longest
+        """Bytes of these buffers in RAM now. A CPU buffer is its own anonymous mapping and the
+        kernel gives it pages only as positions are first written, so a slot's RSS grows with the longest
         prompt it has held, up to ``nbytes``: bounded growth that a soak must tell from a leak."""
         return sum(resident_bytes(value) for value in (*self.keys, *self.values))
 
@@ -48,6 +49,19 @@ class KVCache:
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _lazy_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Zeros in a private anonymous mapping, not from malloc: calloc may hand back heap memory
+    that earlier allocations already made resident (glibc raises its mmap threshold after a
+    large free), so a slot's pages would not follow its writes; a mapping is also returned to
+    the system whole when the slot is dropped. No huge pages, so one written position costs
+    one page, not two megabytes."""
+    nbytes = max(int(np.prod(shape)) * dtype.itemsize, 1)
+    region = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    if hasattr(mmap, "MADV_NOHUGEPAGE"):
+        region.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(region, dtype=dtype, count=int(np.prod(shape))).reshape(shape)
 
 
 def resident_bytes(value: ort.OrtValue) -> int:
