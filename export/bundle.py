@@ -154,11 +154,14 @@ def _progress(what: str) -> Callable[[int, int], None]:
 
 
 def read_source(path: Path) -> ModelSource:
-    """A GGUF file or a Hugging Face folder, by what ``path`` is."""
+    """A GGUF file, a Hugging Face folder or a tuned model's folder, by what ``path`` is."""
     from ghostwright.export.gguf_source import read_gguf
     from ghostwright.export.hf_source import read_hf_folder
+    from ghostwright.export.tuned_source import is_tuned_source, read_tuned_source
 
     path = Path(path)
+    if is_tuned_source(path):
+        return read_tuned_source(path)
     if path.is_dir():
         return read_hf_folder(path)
     if not path.exists():

@@ -184,6 +184,43 @@ def cmd_engine_usage(args: argparse.Namespace) -> int:
     return 0
 
 
+TUNE_EXTRA = ("ghostwright tune needs the training extra, which the base install leaves out: "
+              "pip install 'ghostwright[tune]' (torch and peft; on Linux PyPI's torch is the CUDA build, several GB)")
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    try:
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise GhostwrightError(f"{TUNE_EXTRA} ({exc})") from exc
+    from ghostwright.tune.run import tune_repository
+    from ghostwright.tune.train import TrainSettings
+
+    settings = TrainSettings(minutes=args.minutes, max_tokens_trained=args.max_tokens_trained, context=args.context,
+                             rank=args.rank, seed=args.seed, learning_rate=args.learning_rate,
+                             eval_every=args.eval_every, epochs=args.epochs)
+    result = tune_repository(Path(args.path), ALIASES.get(args.base, args.base), args.name, settings,
+                             holdout=args.holdout, variants=_variants(args.variants), holes=args.holes)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 130 if result.get("interrupted") else 0
+    if result.get("interrupted"):
+        return 130
+    up = result["uplift"]
+    training = result["training"]
+    print(f"tuned {result['base']} into {result['name']} ({result['variant']}): {training['step']} steps, "
+          f"{training['trained_tokens']:,} tokens at {training['tokens_per_s']:.0f} tok/s, held-out loss "
+          f"{training['history'][0]['held_out_loss']:.3f} -> {training['best_loss']:.3f} ({training['stopped']})")
+    ratio = f"{up['exact_ratio']:.2f}x" if up["exact_ratio"] is not None else "n/a"
+    lo, hi = up["exact_difference"]["ci95"]
+    print(f"held-out holes ({up['holes']}, greedy pass@1): exact {up['base']['exact']} -> {up['tuned']['exact']} "
+          f"({ratio}; difference 95% interval {lo * 100:+.1f} to {hi * 100:+.1f} points), edit similarity "
+          f"{up['base']['edit_similarity']:.3f} -> {up['tuned']['edit_similarity']:.3f}")
+    print(f"serve it: ghostwright serve --model {result['name']}")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from ghostwright.server.telemetry import print_stats
 
@@ -260,6 +297,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_engine_usage)
     sub.add_parser("stats", help="acceptance and latency from the local stats file").set_defaults(func=cmd_stats)
+    p = sub.add_parser("tune", help="fine-tune a model on a repository (LoRA), re-export it, measure the uplift")
+    p.add_argument("path", nargs="?", default=".", help="the repository (default: here)")
+    p.add_argument("--base", default=QWEN_05B.name, help="an exported model to start from (default: %(default)s)")
+    p.add_argument("--name", required=True, help="the tuned model's name in the store")
+    p.add_argument("--minutes", type=float, default=30.0, help="training time cap (default: %(default)s)")
+    p.add_argument("--max-tokens-trained", type=int, help="stop after this many tokens with a loss")
+    p.add_argument("--holdout", type=float, default=0.1, help="share of files held out (default: %(default)s)")
+    p.add_argument("--context", type=int, default=512, help="tokens per training row (default: %(default)s)")
+    p.add_argument("--rank", type=int, default=8, help="LoRA rank (default: %(default)s)")
+    p.add_argument("--learning-rate", type=float, default=2e-4, help="peak AdamW rate (default: %(default)s)")
+    p.add_argument("--eval-every", type=int, default=25, help="steps between held-out evaluations")
+    p.add_argument("--epochs", type=int, default=3, help="passes over the repository at most (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variants", default="int8", help="variants to export, comma-separated (default: %(default)s)")
+    p.add_argument("--holes", type=int, default=60, help="held-out holes the uplift is measured on")
+    p.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    p.set_defaults(func=cmd_tune)
     return parser
 
 

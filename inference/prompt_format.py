@@ -54,7 +54,8 @@ def format_for(manifest: BundleManifest) -> PromptFormat:
         return PromptFormat(CODE)
     ids = (int(fim["prefix"]), int(fim["suffix"]), int(fim["middle"]))
     stops = tuple(i for i in (*ids, fim.get("pad")) if i is not None)
-    line_start = infills_at_line_start((manifest.raw.get(Manifest.SOURCE) or {}).get("sha256"))
+    source = manifest.raw.get(Manifest.SOURCE) or {}
+    line_start = infills_at_line_start(source.get("base_sha256") or source.get("sha256"))  # a tuned model: its base
     if repo:
         repo_ids = (int(repo["repo_name"]), int(repo["file_sep"]))
         return PromptFormat(REPO_FIM, ids, repo_ids, (*stops, *repo_ids), line_start)

@@ -9,6 +9,8 @@ fi
 stamp=.venv/.ghostwright-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+  # The tune extra's torch: the CPU build (pinned, so pip takes it rather than a CUDA build of several GB).
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check 'torch==2.13.0'
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,tune]'
   touch "$stamp"
 fi

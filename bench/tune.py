@@ -1,0 +1,126 @@
+"""`ghostwright tune` on a real package no one here wrote: does the tuned model complete its held-out
+files better, and what does it forget?
+
+The package is watchdog (installed as a dependency, Apache-2.0), copied to a scratch folder as the
+repository. For each model: the real command (`ghostwright tune --json`, in its own process: its
+wall time and peak RSS are its own), then a HumanEval slice before and after (greedy pass@1, the
+chat prompt of bench/humaneval.py, answers checked only in server/verify's sandbox).
+
+    python bench/tune.py [--models smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct] [--minutes 30]
+                         [--humaneval 10] [--holes 60]
+
+Held-out exact match and edit similarity are over the same held-out holes for base and tuned
+(greedy, one answer each: pass@1), with a paired bootstrap 95% interval of the difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import run_worker, save, table
+
+
+def package_copy(into: Path) -> Path:
+    import watchdog
+
+    source = Path(watchdog.__file__).resolve().parent
+    target = into / "watchdog"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
+    return target
+
+
+def humaneval_slice(count: int) -> list[dict]:
+    from humaneval import load_tasks
+
+    tasks = load_tasks()
+    step = max(len(tasks) // count, 1)
+    return tasks[::step][:count]
+
+
+def worker(args: argparse.Namespace) -> None:
+    from humaneval import Ours, user_message
+
+    solver = Ours(Path(args.model_dir), args.variant, 2)
+    records = []
+    for task in json.loads(Path(args.tasks).read_text()):
+        started = time.perf_counter()
+        answer, _ = solver.answer(user_message(task), 384)
+        records.append({"task_id": task["task_id"], "answer": answer, "seconds": time.perf_counter() - started})
+    print(json.dumps({"records": records}))
+
+
+def passed(model_dir: Path, variant: str, tasks: list[dict], scratch: Path) -> int:
+    from humaneval import extract_code, passes
+
+    job = scratch / "tasks.json"
+    job.write_text(json.dumps(tasks))
+    out = run_worker(sys.executable, Path(__file__), ["--worker", "--model-dir", str(model_dir), "--variant", variant,
+                                                      "--tasks", str(job)])
+    by_id = {t["task_id"]: t for t in tasks}
+    return sum(passes(by_id[r["task_id"]], extract_code(r["answer"])) for r in out["records"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default="smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct")
+    parser.add_argument("--minutes", type=float, default=30.0, help="training cap per model")
+    parser.add_argument("--humaneval", type=int, default=10, help="HumanEval tasks in the forgetting check (0: none)")
+    parser.add_argument("--holes", type=int, default=60)
+    parser.add_argument("--variant", default="int8")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--model-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--tasks", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    from ghostwright.export.models import pull_model
+    from ghostwright.home import models_dir
+
+    scratch = Path(tempfile.mkdtemp(prefix="gw-tune-bench-"))
+    repo = package_copy(scratch)
+    tasks = humaneval_slice(args.humaneval) if args.humaneval else []
+    results = {}
+    for model in args.models.split(","):
+        pull_model(model, (args.variant,))
+        name = f"{model}-tuned-watchdog"
+        command = [sys.executable, "-m", "ghostwright.cli", "tune", str(repo), "--base", model, "--name", name,
+                   "--minutes", str(args.minutes), "--holes", str(args.holes), "--variants", args.variant, "--json"]
+        started = time.monotonic()
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{model}: ghostwright tune failed ({done.returncode})")
+        result = json.loads(done.stdout)
+        result["command_wall_s"] = time.monotonic() - started
+        if tasks:
+            result["humaneval_slice"] = {"tasks": len(tasks),
+                                         "base": passed(models_dir() / model, args.variant, tasks, scratch),
+                                         "tuned": passed(models_dir() / name, args.variant, tasks, scratch)}
+        results[model] = result
+        save("tune", {"package": "watchdog", "minutes": args.minutes, "variant": args.variant, "results": results})
+    rows = [["model", "tok/s trained", "tokens", "wall", "peak RSS", "held-out loss", "exact (of holes)",
+             "edit sim", "exact diff 95% CI", "HumanEval slice"]]
+    for model, r in results.items():
+        t, up = r["training"], r["uplift"]
+        lo, hi = up["exact_difference"]["ci95"]
+        he = r.get("humaneval_slice")
+        rows.append([model, f"{t['tokens_per_s']:.0f}", f"{t['trained_tokens']:,}",
+                     f"{r['command_wall_s'] / 60:.1f} min",
+                     f"{r['peak_rss_mb']:.0f} MB", f"{t['history'][0]['held_out_loss']:.3f} -> {t['best_loss']:.3f}",
+                     f"{up['base']['exact']} -> {up['tuned']['exact']} ({up['holes']})",
+                     f"{up['base']['edit_similarity']:.3f} -> {up['tuned']['edit_similarity']:.3f}",
+                     f"{lo * 100:+.1f} .. {hi * 100:+.1f} pts",
+                     f"{he['base']} -> {he['tuned']} of {he['tasks']}" if he else "-"])
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""``ghostwright tune``: the repository in, a tuned model in the store out, with its uplift measured.
+
+Steps, each said on stderr: read and split the repository; render the examples; train LoRA
+(progress line with tokens/s and held-out loss; Ctrl-C keeps the best adapter and a rerun
+resumes); save the tuned source (base + adapter); check the merge (peft's merged weights equal
+the source's ``W + scale * B @ A``, and the merged float model's logits equal the numpy
+reference's); export the variants through the ordinary exporter and verify each against the
+reference; score base and tuned bundles on the same held-out holes.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from ghostwright.errors import GhostwrightError
+from ghostwright.export import contract
+from ghostwright.home import models_dir
+
+TUNED_SOURCE = "source"  # models_dir()/NAME/source: the tuned model's weight source (base + adapter)
+CHECKPOINTS = "tune"  # models_dir()/NAME/tune: checkpoints, the resume state
+PARITY_TEXT = "def mean(values):\n    return sum(values) / len(values)\n"
+EVAL_EXAMPLES = 64  # held-out examples the loss is measured on at each evaluation
+
+
+def base_bundle(base: str) -> Path:
+    """The store's bundle of ``base`` (its int8 when there is one): the tokenizer, format and source."""
+    folder = models_dir() / base
+    found = sorted(folder.glob(f"*/{contract.MANIFEST_FILE}"), key=lambda m: (m.parent.name != "int8", m.parent.name))
+    if not found:
+        raise GhostwrightError(f"no exported model {base!r} under {models_dir()}: `ghostwright model pull` the "
+                               "default profile, or `ghostwright model export PATH --name NAME` your own first")
+    return found[0].parent
+
+
+def tune_repository(root: Path, base: str, name: str, settings, *, holdout: float = 0.1,
+                    variants: tuple[str, ...] = ("int8",), holes: int = 60, say=None) -> dict[str, object]:
+    from ghostwright.export.bundle import read_source
+    from ghostwright.export.models import export_model
+    from ghostwright.export.tuned_source import read_tuned_source, write_tuned_source
+    from ghostwright.export.verify import verify_bundle
+    from ghostwright.inference.manifest import read_manifest
+    from ghostwright.inference.prompt_format import format_for
+    from ghostwright.inference.tokenization import TextTokenizer
+    from ghostwright.tune.corpus import read_corpus
+    from ghostwright.tune.examples import ExampleBuilder
+    from ghostwright.tune.torch_decoder import TorchDecoder
+    from ghostwright.tune.train import adapter_factors, train
+    from ghostwright.tune.uplift import compare, held_out_holes, score_model
+
+    say = say or (lambda text: print(f"ghostwright: {text}", file=sys.stderr, flush=True))
+    if name == base:
+        raise GhostwrightError("--name must differ from --base: the tuned model is a new model beside its base")
+    started = time.monotonic()
+    bundle = base_bundle(base)
+    manifest = read_manifest(bundle)
+    source_path = Path((manifest.raw.get("source") or {}).get("path", ""))
+    if not source_path.exists():
+        raise GhostwrightError(f"{bundle}: its source weights ({source_path}) are not on this machine")
+    corpus = read_corpus(root, holdout)
+    say(f"{len(corpus.train)} files to train on, {len(corpus.held_out)} held out ({corpus.skipped or 'none'} skipped)")
+    tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size,
+                              manifest.special_tokens.get("bos"), manifest.add_bos)
+    eos = manifest.eos_ids
+    builder = ExampleBuilder(corpus.root, format_for(manifest), tokenizer, eos[0] if eos else None, settings.context)
+    train_set = builder.training_set(corpus.train, settings.seed)
+    held_set = builder.training_set(corpus.held_out, settings.seed)[:EVAL_EXAMPLES]
+    say(f"{len(train_set)} training examples ({sum(e.trained_tokens for e in train_set):,} tokens with a loss), "
+        f"{len(held_set)} held-out examples")
+
+    source = read_source(source_path)
+    model = TorchDecoder(source.config, source.load_tensor)
+    folder = models_dir() / name
+    peft_model, progress = train(model, train_set, held_set, settings, folder / CHECKPOINTS,
+                                 source.provenance["sha256"], _progress_line(settings))
+    if progress.stopped == "interrupted":
+        say(f"stopped at step {progress.step}; the best adapter (step {progress.best_step}) is kept: run the same "
+            "command again to resume")
+        return {"interrupted": True, "training": asdict(progress)}
+    factors = adapter_factors(peft_model)
+    tuned_path = write_tuned_source(folder / TUNED_SOURCE, source_path, source.provenance["sha256"], factors,
+                                    settings.scale, {"name": name, "base_model": base})
+    tuned = read_tuned_source(tuned_path)
+    parity = merge_parity(peft_model, tuned, tokenizer.encode_text(PARITY_TEXT))
+    say(f"merged: largest weight difference {parity['weights_max_abs']:.2e}, logits vs the numpy reference "
+        f"{parity['logits_max_abs']:.2e}")
+    del model, peft_model, source
+    gc.collect()
+    bundles = export_model(tuned_path, name, variants, source=tuned)
+    verified = {}
+    for out in bundles:
+        report = verify_bundle(out)
+        verified[out.name] = {"max_abs_diff": report.max_abs_diff, "top1_agree": report.top1_agree}
+    say(f"scoring base and tuned on {holes} held-out holes")
+    chosen = held_out_holes(corpus.held_out, holes)
+    variant = variants[0]
+    base_scores = score_model(base_bundle_for(base, variant, bundle), corpus.root, chosen)
+    tuned_scores = score_model(folder / variant, corpus.root, chosen)
+    uplift = compare(base_scores, tuned_scores)
+    return {"name": name, "base": base, "variant": variant, "corpus": corpus.summary(),
+            "examples": {"train": len(train_set), "held_out": len(held_set)},
+            "training": {**asdict(progress), "tokens_per_s": progress.trained_tokens / max(progress.seconds, 1e-9)},
+            "settings": asdict(settings), "parity": parity, "verified": verified, "uplift": uplift,
+            "wall_s": time.monotonic() - started, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident set (VmHWM), training and export included."""
+    try:
+        with open("/proc/self/status", encoding="utf-8") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def base_bundle_for(base: str, variant: str, fallback: Path) -> Path:
+    """The base's bundle in the variant the tuned model is scored in (the same quantization)."""
+    wanted = models_dir() / base / variant
+    return wanted if (wanted / contract.MANIFEST_FILE).is_file() else fallback
+
+
+def merge_parity(peft_model, tuned, ids: list[int]) -> dict[str, float]:
+    """peft's own merge against the tuned source's, and the merged model against the numpy reference."""
+    import torch
+
+    from ghostwright.export import reference
+
+    merged = peft_model.merge_and_unload()
+    worst = 0.0
+    for i, block in enumerate(merged.layers):
+        for linear in ("q", "k", "v", "o", "gate", "up", "down"):
+            ours = tuned.load_tensor(f"layers.{i}.{linear}")
+            worst = max(worst, float(np.abs(getattr(block, linear).weight.detach().numpy() - ours).max()))
+    with torch.no_grad():
+        logits = merged(torch.tensor([ids])).numpy()[0]
+    weights = {n: tuned.load_tensor(n) for n in tuned.required_tensors()}
+    expected = reference.forward(tuned.config, weights, ids)
+    return {"weights_max_abs": worst, "logits_max_abs": float(np.abs(logits - expected).max()),
+            "top1_agree": bool((logits.argmax(-1) == expected.argmax(-1)).all())}
+
+
+def _progress_line(settings):
+    tty = sys.stderr.isatty()
+    last = [0.0]
+
+    def report(progress, loss: float | None) -> None:
+        now = time.monotonic()
+        if not tty and now - last[0] < 30:
+            return
+        last[0] = now
+        rate = progress.trained_tokens / max(progress.seconds, 1e-9)
+        best = f"{progress.best_loss:.3f}" if progress.best_loss is not None else "-"
+        line = (f"ghostwright: tuning step {progress.step}, {progress.trained_tokens:,} tokens, {rate:.0f} tok/s, "
+                f"loss {loss:.3f}, best held-out {best}, {progress.seconds / 60:.1f}/{settings.minutes:g} min")
+        print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    return report

@@ -1,0 +1,116 @@
+"""`ghostwright tune` end to end on a tiny random-weight model and a generated repository: the real
+command, the real trainer (torch + peft), the real exporter and engine; only the model is small."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from support.tiny_model import FIM_SPECIALS, SPECIALS, TinySpec, train_tokenizer, write_gguf
+
+pytest.importorskip("torch", reason="the tune extra (pip install 'ghostwright[tune]') is not installed")
+pytest.importorskip("peft", reason="the tune extra (pip install 'ghostwright[tune]') is not installed")
+
+SECRET = "ghp_" + "Zq8vR2mN4kT7wX1yB5cD9eF3gH6jK0lP2sU4"  # a GitHub token's shape: detect-secrets knows it
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"]
+
+
+def write_repository(root: Path) -> dict[str, str]:
+    """Twelve modules in one house style (each with a marker only it holds), a secret in one of
+    them, and files the tuner must skip: ignored, vendored, a secret file."""
+    markers = {}
+    for i, word in enumerate(WORDS):
+        marker = f"marker_{word}_{i}"
+        markers[f"pkg/{word}.py"] = marker
+        body = "".join(f"def handle_{word}_{k}(request):\n    payload = request.json()\n"
+                       f"    return respond(payload, status={200 + k})\n\n\n" for k in range(4))
+        extra = f'TOKEN = "{SECRET}"\n' if word == "delta" else ""
+        (root / "pkg").mkdir(parents=True, exist_ok=True)
+        (root / f"pkg/{word}.py").write_text(f'"""The {word} handlers."""\n{extra}{marker} = {i}\n\n\n{body}')
+    (root / ".gitignore").write_text("ignored/\n")
+    (root / "ignored").mkdir()
+    (root / "ignored/skip.py").write_text("ignored_marker = 1\n" * 5)
+    (root / "vendor").mkdir()
+    (root / "vendor/lib.py").write_text("vendored_marker = 1\n" * 5)
+    (root / ".env").write_text(f"GITHUB_TOKEN={SECRET}\n")
+    return markers
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A model store holding a tiny Qwen2 with Qwen2.5-Coder's FIM and repository tokens."""
+    from ghostwright.export.models import export_model
+
+    monkeypatch.setenv("GHOSTWRIGHT_HOME", str(tmp_path / "home"))
+    tokenizer = train_tokenizer(vocab_size=600, specials=[*SPECIALS, *FIM_SPECIALS])
+    gguf = write_gguf(tmp_path / "tiny-qwen.gguf", TinySpec(architecture="qwen2", max_positions=1024, tie=False,
+                                                            seed=5), tokenizer)
+    export_model(gguf, "tiny-qwen", ("int8",))
+    return tmp_path
+
+
+def test_examples_hold_no_secret_and_no_held_out_line(store: Path) -> None:
+    from ghostwright.inference.manifest import read_manifest
+    from ghostwright.inference.prompt_format import format_for
+    from ghostwright.inference.tokenization import TextTokenizer
+    from ghostwright.tune.corpus import read_corpus
+    from ghostwright.tune.examples import ExampleBuilder
+    from ghostwright.tune.run import base_bundle
+
+    markers = write_repository(store / "repo")
+    corpus = read_corpus(store / "repo", holdout=0.2)
+    assert {f.relative for f in corpus.train} | {f.relative for f in corpus.held_out} == set(markers)
+    assert corpus.held_out and not {f.relative for f in corpus.train} & {f.relative for f in corpus.held_out}
+    manifest = read_manifest(base_bundle("tiny-qwen"))
+    tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size, None, False)
+    builder = ExampleBuilder(corpus.root, format_for(manifest), tokenizer, manifest.eos_ids[0], 256)
+    texts = [tokenizer._tok.decode(e.ids + e.targets[-1:], skip_special_tokens=False)
+             for e in builder.training_set(corpus.train)]
+    seen = "\n".join(texts)
+    assert "fim_middle" in seen  # FIM examples, in the model's own format
+    assert all(markers[f.relative] in seen for f in corpus.train)
+    assert not any(markers[f.relative] in seen for f in corpus.held_out)
+    assert SECRET not in seen and "ignored_marker" not in seen and "vendored_marker" not in seen
+
+
+def test_tune_trains_merges_exports_and_serves(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ghostwright.cli import main
+    from ghostwright.export.tuned_source import read_tuned_source
+    from ghostwright.home import models_dir
+    from ghostwright.inference import GenerationRequest, Prompt, load_engine
+
+    write_repository(store / "repo")
+    argv = ["tune", str(store / "repo"), "--base", "tiny-qwen", "--name", "tiny-tuned", "--minutes", "0.5",
+            "--context", "256", "--learning-rate", "3e-3", "--eval-every", "10", "--epochs", "3", "--holes", "8",
+            "--variants", "int8,fp32", "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    history = result["training"]["history"]
+    assert result["training"]["best_loss"] < history[0]["held_out_loss"] * 0.9, history  # it learned the style
+    assert result["parity"]["weights_max_abs"] < 1e-5 and result["parity"]["logits_max_abs"] < 1e-3
+    assert result["verified"]["fp32"]["max_abs_diff"] < 1e-3 and result["verified"]["fp32"]["top1_agree"]
+    assert result["verified"]["int8"]["max_abs_diff"] < 0.5  # a tiny random model's int8 rounding
+    assert result["uplift"]["holes"] == 8
+
+    tuned = read_tuned_source(models_dir() / "tiny-tuned" / "source")
+    assert tuned.provenance["kind"] == "tuned"
+    assert result["parity"]["top1_agree"] is True
+    engine = load_engine(models_dir() / "tiny-tuned", device="cpu", warm_up=False)
+    try:
+        chunks = list(engine.generate(GenerationRequest(prompt=Prompt.text("def handle_"), max_tokens=5)))
+    finally:
+        engine.close()
+    assert chunks[-1].done and chunks[-1].error is None and chunks[-1].stats.generated_tokens >= 1
+
+    assert main(["model", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert any(m["name"] == "tiny-tuned" and m["variant"] == "int8" for m in listed["models"])
+
+    # A second run with the same data and settings resumes where the first stopped.
+    assert main(argv) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["training"]["step"] >= result["training"]["step"]
+    assert np.isfinite(again["training"]["best_loss"])
