@@ -114,3 +114,46 @@ def test_tune_trains_merges_exports_and_serves(store: Path, capsys: pytest.Captu
     again = json.loads(capsys.readouterr().out)
     assert again["training"]["step"] >= result["training"]["step"]
     assert np.isfinite(again["training"]["best_loss"])
+
+
+def test_tune_without_the_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from ghostwright.cli import main
+
+    monkeypatch.setitem(__import__("sys").modules, "peft", None)  # as if the extra were not installed
+    assert main(["tune", ".", "--name", "x"]) == 2
+    assert "pip install 'ghostwright[tune]'" in capsys.readouterr().err
+
+
+def test_ctrl_c_keeps_the_best_adapter_and_the_same_command_resumes(store: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ghostwright.home import models_dir
+
+    write_repository(store / "repo")
+    command = [sys.executable, "-m", "ghostwright.cli", "tune", str(store / "repo"), "--base", "tiny-qwen", "--name",
+               "tiny-ctrl-c", "--minutes", "5", "--context", "256", "--eval-every", "5", "--epochs", "50",
+               "--holes", "4"]
+    checkpoints = models_dir() / "tiny-ctrl-c" / "tune"
+    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    deadline = time.monotonic() + 120
+    while not (checkpoints / "state.json").is_file() and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.2)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "the best adapter" in err and (checkpoints / "best.pt").is_file()
+    stopped_at = json.loads((checkpoints / "state.json").read_text())["progress"]["step"]
+    assert stopped_at >= 5
+    assert not (models_dir() / "tiny-ctrl-c" / "int8").exists()  # nothing exported from an interrupted run
+
+    minutes = command.index("--minutes") + 1
+    again = subprocess.run([*command[:minutes], "0.1", *command[minutes + 1:]], capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"resuming at step {stopped_at}" in again.stderr
+    assert (models_dir() / "tiny-ctrl-c" / "int8" / "manifest.json").is_file()
