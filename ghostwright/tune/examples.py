@@ -26,6 +26,7 @@ from ghostwright.inference.api import InfillPrompt, Prompt
 from ghostwright.inference.prompt_format import CODE, PromptFormat, render_infill
 from ghostwright.inference.tokenization import TextTokenizer
 from ghostwright.server.completion.prompt import CompletionPrompt, build_completion_prompt
+from ghostwright.server.completion.render import SymbolIndex
 from ghostwright.server.context.document import Document
 from ghostwright.server.context.languages import spec_for
 from ghostwright.tune.corpus import SourceFile
@@ -86,6 +87,9 @@ class ExampleBuilder:
     tokenizer: TextTokenizer  # the engine's: control ids kept, text encoded plainly
     end_id: int | None  # what ends a FIM answer (the model's EOS)
     budget_tokens: int = 512
+    # Definitions other files give the prompt, as the server's workspace index does. Training
+    # indexes the training files only, so no held-out line reaches a training prompt.
+    index: SymbolIndex | None = None
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode_text(text))
@@ -95,9 +99,10 @@ class ExampleBuilder:
         the builder made (its windows and stop strings, for the post-processor)."""
         text, offset = hole.document(file.text)
         doc = Document((self.root / file.relative).as_uri(), "", text)
-        built = build_completion_prompt(doc, offset, index=None, recent_edits=None, count_tokens=self.count_tokens,
-                                        budget_tokens=self.budget_tokens, fim=self.fmt.kind != CODE,
-                                        fim_at_line_start=self.fmt.infill_at_line_start, repo=self.root.name)
+        built = build_completion_prompt(doc, offset, index=self.index, recent_edits=None,
+                                        count_tokens=self.count_tokens, budget_tokens=self.budget_tokens,
+                                        fim=self.fmt.kind != CODE, fim_at_line_start=self.fmt.infill_at_line_start,
+                                        repo=self.root.name)
         prompt = render_infill(self.fmt, built.prompt)
         uses_fim = self.fmt.fim is not None and self.fmt.fim[2] in prompt.segments
         return prompt, uses_fim, built

@@ -67,7 +67,8 @@ def tune_repository(root: Path, base: str, name: str, settings, *, holdout: floa
     tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size,
                               manifest.special_tokens.get("bos"), manifest.add_bos)
     eos = manifest.eos_ids
-    builder = ExampleBuilder(corpus.root, format_for(manifest), tokenizer, eos[0] if eos else None, settings.context)
+    builder = ExampleBuilder(corpus.root, format_for(manifest), tokenizer, eos[0] if eos else None, settings.context,
+                             index=files_index(corpus.root, [f.relative for f in corpus.train]))
     train_set = builder.training_set(corpus.train, settings.seed)
     held_set = builder.training_set(corpus.held_out, settings.seed)[:EVAL_EXAMPLES]
     say(f"{len(train_set)} training examples ({sum(e.trained_tokens for e in train_set):,} tokens with a loss), "
@@ -99,8 +100,9 @@ def tune_repository(root: Path, base: str, name: str, settings, *, holdout: floa
     say(f"scoring base and tuned on {holes} held-out holes")
     chosen = held_out_holes(corpus.held_out, holes)
     variant = variants[0]
-    base_scores = score_model(base_bundle_for(base, variant, bundle), corpus.root, chosen)
-    tuned_scores = score_model(folder / variant, corpus.root, chosen)
+    index = files_index(corpus.root, None)  # as the server indexes a workspace: every file
+    base_scores = score_model(base_bundle_for(base, variant, bundle), corpus.root, chosen, index)
+    tuned_scores = score_model(folder / variant, corpus.root, chosen, index)
     uplift = compare(base_scores, tuned_scores)
     return {"name": name, "base": base, "variant": variant, "corpus": corpus.summary(),
             "examples": {"train": len(train_set), "held_out": len(held_set)},
@@ -119,6 +121,18 @@ def _peak_rss_mb() -> float | None:
     except OSError:
         pass
     return None
+
+
+def files_index(root: Path, relatives: list[str] | None):
+    """The server's workspace index over ``relatives`` (None: the whole workspace, as it scans one)."""
+    from ghostwright.server.context.workspace_index import WorkspaceIndex
+
+    index = WorkspaceIndex(root)
+    if relatives is None:
+        index.scan()
+    for relative in relatives or ():
+        index.update_file(root / relative)
+    return index
 
 
 def base_bundle_for(base: str, variant: str, fallback: Path) -> Path:

@@ -45,7 +45,7 @@ def held_out_holes(files: list[SourceFile], count: int) -> list[tuple[SourceFile
     return chosen[:count]
 
 
-def score_model(bundle: Path, root: Path, holes: list[tuple[SourceFile, Hole]]) -> list[HoleScore]:
+def score_model(bundle: Path, root: Path, holes: list[tuple[SourceFile, Hole]], index=None) -> list[HoleScore]:
     from ghostwright.inference import load_engine
     from ghostwright.inference.manifest import read_manifest
     from ghostwright.inference.prompt_format import format_for
@@ -54,7 +54,7 @@ def score_model(bundle: Path, root: Path, holes: list[tuple[SourceFile, Hole]]) 
     manifest = read_manifest(bundle)
     tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size,
                               manifest.special_tokens.get("bos"), manifest.add_bos)
-    builder = ExampleBuilder(root, format_for(manifest), tokenizer, None, PROMPT_TOKENS)
+    builder = ExampleBuilder(root, format_for(manifest), tokenizer, None, PROMPT_TOKENS, index=index)
     engine = load_engine({"full": bundle}, device="cpu", warm_up=False)
     scores = []
     try:

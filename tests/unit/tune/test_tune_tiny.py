@@ -19,17 +19,20 @@ WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel
 
 
 def write_repository(root: Path) -> dict[str, str]:
-    """Twelve modules in one house style (each with a marker only it holds), a secret in one of
-    them, and files the tuner must skip: ignored, vendored, a secret file."""
+    """Twelve modules in one house style, each defining a helper (whose docstring holds a marker
+    only that file has) that the next module calls, so a prompt's cross-file definitions would
+    carry a held-out file's marker if the index saw it; a secret in one module; and files the
+    tuner must skip: ignored, vendored, a secret file."""
     markers = {}
     for i, word in enumerate(WORDS):
-        marker = f"marker_{word}_{i}"
+        marker, callee = f"marker_{word}_{i}", WORDS[(i + 1) % len(WORDS)]
         markers[f"pkg/{word}.py"] = marker
-        body = "".join(f"def handle_{word}_{k}(request):\n    payload = request.json()\n"
+        helper = f'def helper_{word}(value):\n    """{marker}: the {word} helper."""\n    return value\n\n\n'
+        body = "".join(f"def handle_{word}_{k}(request):\n    payload = helper_{callee}(request.json())\n"
                        f"    return respond(payload, status={200 + k})\n\n\n" for k in range(4))
         extra = f'TOKEN = "{SECRET}"\n' if word == "delta" else ""
         (root / "pkg").mkdir(parents=True, exist_ok=True)
-        (root / f"pkg/{word}.py").write_text(f'"""The {word} handlers."""\n{extra}{marker} = {i}\n\n\n{body}')
+        (root / f"pkg/{word}.py").write_text(f'"""The {word} handlers."""\n{extra}\n\n{helper}{body}')
     (root / ".gitignore").write_text("ignored/\n")
     (root / "ignored").mkdir()
     (root / "ignored/skip.py").write_text("ignored_marker = 1\n" * 5)
@@ -58,7 +61,7 @@ def test_examples_hold_no_secret_and_no_held_out_line(store: Path) -> None:
     from ghostwright.inference.tokenization import TextTokenizer
     from ghostwright.tune.corpus import read_corpus
     from ghostwright.tune.examples import ExampleBuilder
-    from ghostwright.tune.run import base_bundle
+    from ghostwright.tune.run import base_bundle, files_index
 
     markers = write_repository(store / "repo")
     corpus = read_corpus(store / "repo", holdout=0.2)
@@ -66,11 +69,13 @@ def test_examples_hold_no_secret_and_no_held_out_line(store: Path) -> None:
     assert corpus.held_out and not {f.relative for f in corpus.train} & {f.relative for f in corpus.held_out}
     manifest = read_manifest(base_bundle("tiny-qwen"))
     tokenizer = TextTokenizer(manifest.tokenizer_path, manifest.config.vocab_size, None, False)
-    builder = ExampleBuilder(corpus.root, format_for(manifest), tokenizer, manifest.eos_ids[0], 256)
+    index = files_index(corpus.root, [f.relative for f in corpus.train])  # what tune indexes for training
+    builder = ExampleBuilder(corpus.root, format_for(manifest), tokenizer, manifest.eos_ids[0], 1024, index=index)
     texts = [tokenizer._tok.decode(e.ids + e.targets[-1:], skip_special_tokens=False)
              for e in builder.training_set(corpus.train)]
     seen = "\n".join(texts)
     assert "fim_middle" in seen  # FIM examples, in the model's own format
+    assert any(t.count("<|file_sep|>") >= 2 for t in texts)  # another file's definitions reach some prompts
     assert all(markers[f.relative] in seen for f in corpus.train)
     assert not any(markers[f.relative] in seen for f in corpus.held_out)
     assert SECRET not in seen and "ignored_marker" not in seen and "vendored_marker" not in seen
