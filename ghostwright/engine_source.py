@@ -1,8 +1,9 @@
-"""What ``--model`` (or the editor's ``model`` setting) names: a profile, or one model folder.
+"""What ``--model`` (or the editor's ``model`` setting) names: a profile, one model folder, or tiers.
 
 A profile (``default``, ``smollm2``, ``qwen2.5-coder-1.5b``; see the catalogue) gives each tier its
 own bundle; a model folder under ``$GHOSTWRIGHT_HOME/models`` (a shipped model's short name, or
-a name given to ``ghostwright model export``) gives its variants as tiers; ``--model-dir`` is a
+a name given to ``ghostwright model export`` or ``ghostwright tune``) gives its variants as tiers;
+``full=MODEL[/VARIANT],mini=MODEL[/VARIANT]`` composes a profile from any two; ``--model-dir`` is a
 folder anywhere. Resolved here, in the wiring, so neither the server nor the engine needs to
 know the catalogue.
 """
@@ -31,6 +32,8 @@ def resolve(model: str | None = None, model_dir: str | Path | None = None) -> Bu
                               "`ghostwright model export PATH --name NAME` adds your own")
         return path
     name = model or DEFAULT_PROFILE
+    if "=" in name:
+        return _composed(name)
     if name in PROFILES:
         tiers = {tier: models_dir() / c.model / c.variant for tier, c in PROFILES[name].tiers().items()}
         missing = [str(p) for p in tiers.values() if not p.is_dir()]
@@ -43,6 +46,32 @@ def resolve(model: str | None = None, model_dir: str | Path | None = None) -> Bu
         raise EngineError(f"no profile or model called {name!r} under {models_dir()}: `ghostwright model pull` "
                           "fetches the shipped models, `ghostwright model export PATH --name NAME` adds your own")
     return folder
+
+
+TIER_VARIANTS = {"full": ("int8", "fp32", "fp16", "int4"), "mini": ("int4", "int8", "fp32", "fp16")}
+
+
+def _composed(spec: str) -> dict[str, Path]:
+    """A profile spelled out: ``full=MODEL[/VARIANT],mini=MODEL[/VARIANT]`` (a tuned model as the
+    full tier, say, with SmolLM2 as the mini one). Without a variant a tier takes the first its
+    kind prefers that the model has: int8 for full, int4 for mini."""
+    tiers: dict[str, Path] = {}
+    for part in spec.split(","):
+        tier, _, model = (p.strip() for p in part.partition("="))
+        name, _, variant = model.partition("/")
+        if tier not in TIER_VARIANTS or not name or tier in tiers:
+            raise EngineError(f"{spec!r}: expected full=MODEL[/VARIANT] and optionally ,mini=MODEL[/VARIANT]")
+        folder = models_dir() / ALIASES.get(name, name)
+        choices = (variant,) if variant else TIER_VARIANTS[tier]
+        found = next((folder / v for v in choices if (folder / v / "manifest.json").is_file()), None)
+        if found is None:
+            raise EngineError(f"{tier} tier: no {'/'.join(choices)} bundle of {name!r} under {models_dir()}: "
+                              "`ghostwright model pull` fetches the shipped models, `ghostwright model export PATH "
+                              "--name NAME` adds your own")
+        tiers[tier] = found
+    if "full" not in tiers:
+        raise EngineError(f"{spec!r}: a profile needs a full tier (full=MODEL)")
+    return tiers
 
 
 def describe(source: BundlePaths) -> str:

@@ -83,6 +83,8 @@ def test_examples_hold_no_secret_and_no_held_out_line(store: Path) -> None:
 
 def test_tune_trains_merges_exports_and_serves(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ghostwright.cli import main
+    from ghostwright.engine_source import resolve
+    from ghostwright.errors import EngineError
     from ghostwright.export.tuned_source import read_tuned_source
     from ghostwright.home import models_dir
     from ghostwright.inference import GenerationRequest, Prompt, load_engine
@@ -103,12 +105,19 @@ def test_tune_trains_merges_exports_and_serves(store: Path, capsys: pytest.Captu
     tuned = read_tuned_source(models_dir() / "tiny-tuned" / "source")
     assert tuned.provenance["kind"] == "tuned"
     assert result["parity"]["top1_agree"] is True
-    engine = load_engine(models_dir() / "tiny-tuned", device="cpu", warm_up=False)
+    # Served as the full tier of a profile spelled out, with its base as the mini tier.
+    tiers = resolve("full=tiny-tuned,mini=tiny-qwen/int8")
+    assert tiers == {"full": models_dir() / "tiny-tuned" / "int8", "mini": models_dir() / "tiny-qwen" / "int8"}
+    engine = load_engine(tiers, device="cpu", warm_up=False)
     try:
-        chunks = list(engine.generate(GenerationRequest(prompt=Prompt.text("def handle_"), max_tokens=5)))
+        chunks = list(engine.generate(GenerationRequest(prompt=Prompt.text("def handle_"), max_tokens=5,
+                                                        tier="full")))
     finally:
         engine.close()
     assert chunks[-1].done and chunks[-1].error is None and chunks[-1].stats.generated_tokens >= 1
+    assert chunks[-1].stats.tier == "full"
+    with pytest.raises(EngineError, match="int4"):
+        resolve("full=tiny-tuned/int4")
 
     assert main(["model", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
