@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0, help="training cap per model")
     parser.add_argument("--humaneval", type=int, default=10, help="HumanEval tasks in the forgetting check (0: none)")
     parser.add_argument("--holes", type=int, default=60)
+    parser.add_argument("--holdout", type=float, default=0.2, help="share of files held out (more: steadier scores)")
     parser.add_argument("--variant", default="int8")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
@@ -93,7 +94,8 @@ def main() -> None:
         pull_model(model, (args.variant,))
         name = f"{model}-tuned-watchdog"
         command = [sys.executable, "-m", "ghostwright.cli", "tune", str(repo), "--base", model, "--name", name,
-                   "--minutes", str(args.minutes), "--holes", str(args.holes), "--variants", args.variant, "--json"]
+                   "--minutes", str(args.minutes), "--holes", str(args.holes), "--holdout", str(args.holdout),
+                   "--variants", args.variant, "--json"]
         started = time.monotonic()
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         if done.returncode != 0:
@@ -105,14 +107,15 @@ def main() -> None:
                                          "base": passed(models_dir() / model, args.variant, tasks, scratch),
                                          "tuned": passed(models_dir() / name, args.variant, tasks, scratch)}
         results[model] = result
-        save("tune", {"package": "watchdog", "minutes": args.minutes, "variant": args.variant, "results": results})
-    rows = [["model", "tok/s trained", "tokens", "wall", "peak RSS", "held-out loss", "exact (of holes)",
+        save("tune", {"package": "watchdog", "minutes": args.minutes, "holdout": args.holdout, "variant": args.variant,
+                      "results": results})
+    rows = [["model", "tok/s (loss / all)", "tokens (loss)", "wall", "peak RSS", "held-out loss", "exact (of holes)",
              "edit sim", "exact diff 95% CI", "HumanEval slice"]]
     for model, r in results.items():
         t, up = r["training"], r["uplift"]
         lo, hi = up["exact_difference"]["ci95"]
         he = r.get("humaneval_slice")
-        rows.append([model, f"{t['tokens_per_s']:.0f}", f"{t['trained_tokens']:,}",
+        rows.append([model, f"{t['tokens_per_s']:.0f} / {t['processed_per_s']:.0f}", f"{t['trained_tokens']:,}",
                      f"{r['command_wall_s'] / 60:.1f} min",
                      f"{r['peak_rss_mb']:.0f} MB", f"{t['history'][0]['held_out_loss']:.3f} -> {t['best_loss']:.3f}",
                      f"{up['base']['exact']} -> {up['tuned']['exact']} ({up['holes']})",

@@ -106,7 +106,8 @@ def tune_repository(root: Path, base: str, name: str, settings, *, holdout: floa
     uplift = compare(base_scores, tuned_scores)
     return {"name": name, "base": base, "variant": variant, "corpus": corpus.summary(),
             "examples": {"train": len(train_set), "held_out": len(held_set)},
-            "training": {**asdict(progress), "tokens_per_s": progress.trained_tokens / max(progress.seconds, 1e-9)},
+            "training": {**asdict(progress), "tokens_per_s": progress.trained_tokens / max(progress.seconds, 1e-9),
+                         "processed_per_s": progress.processed_tokens / max(progress.seconds, 1e-9)},
             "settings": asdict(settings), "parity": parity, "verified": verified, "uplift": uplift,
             "wall_s": time.monotonic() - started, "peak_rss_mb": _peak_rss_mb()}
 

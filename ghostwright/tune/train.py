@@ -51,7 +51,8 @@ class TrainSettings:
 class Progress:
     step: int = 0
     rows_done: int = 0  # position in the (seeded) row order: where a resumed run goes on
-    trained_tokens: int = 0
+    trained_tokens: int = 0  # tokens the loss was taken on
+    processed_tokens: int = 0  # every token of the rows stepped on (prompts included)
     seconds: float = 0.0
     best_loss: float | None = None
     best_step: int = 0
@@ -161,6 +162,7 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
             progress.step += 1
             progress.rows_done += 1
             progress.trained_tokens += count
+            progress.processed_tokens += len(ids)
             held = None
             if progress.step % settings.eval_every == 0:
                 held = held_out_loss(peft_model, eval_rows)
