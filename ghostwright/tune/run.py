@@ -13,14 +13,21 @@ from __future__ import annotations
 import gc
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ghostwright.errors import GhostwrightError
 from ghostwright.export import contract
 from ghostwright.home import models_dir
+
+if TYPE_CHECKING:
+    from ghostwright.export.source import ModelSource
+    from ghostwright.server.context.workspace_index import WorkspaceIndex
+    from ghostwright.tune.train import Progress, TrainSettings
 
 TUNED_SOURCE = "source"  # models_dir()/NAME/source: the tuned model's weight source (base + adapter)
 CHECKPOINTS = "tune"  # models_dir()/NAME/tune: checkpoints, the resume state
@@ -38,8 +45,9 @@ def base_bundle(base: str) -> Path:
     return found[0].parent
 
 
-def tune_repository(root: Path, base: str, name: str, settings, *, holdout: float = 0.1,
-                    variants: tuple[str, ...] = ("int8",), holes: int = 60, say=None) -> dict[str, object]:
+def tune_repository(root: Path, base: str, name: str, settings: TrainSettings, *, holdout: float = 0.1,
+                    variants: tuple[str, ...] = ("int8",), holes: int = 60,
+                    say: Callable[[str], None] | None = None) -> dict[str, object]:
     from ghostwright.export.bundle import read_source
     from ghostwright.export.models import export_model
     from ghostwright.export.tuned_source import read_tuned_source, write_tuned_source
@@ -124,7 +132,7 @@ def _peak_rss_mb() -> float | None:
     return None
 
 
-def files_index(root: Path, relatives: list[str] | None):
+def files_index(root: Path, relatives: list[str] | None) -> WorkspaceIndex:
     """The server's workspace index over ``relatives`` (None: the whole workspace, as it scans one)."""
     from ghostwright.server.context.workspace_index import WorkspaceIndex
 
@@ -142,7 +150,7 @@ def base_bundle_for(base: str, variant: str, fallback: Path) -> Path:
     return wanted if (wanted / contract.MANIFEST_FILE).is_file() else fallback
 
 
-def merge_parity(peft_model, tuned, ids: list[int]) -> dict[str, float]:
+def merge_parity(peft_model: Any, tuned: ModelSource, ids: list[int]) -> dict[str, float]:
     """peft's own merge against the tuned source's, and the merged model against the numpy reference."""
     import torch
 
@@ -162,11 +170,11 @@ def merge_parity(peft_model, tuned, ids: list[int]) -> dict[str, float]:
             "top1_agree": bool((logits.argmax(-1) == expected.argmax(-1)).all())}
 
 
-def _progress_line(settings):
+def _progress_line(settings: TrainSettings) -> Callable[[Progress, float], None]:
     tty = sys.stderr.isatty()
     last = [0.0]
 
-    def report(progress, loss: float | None) -> None:
+    def report(progress: Progress, loss: float) -> None:
         now = time.monotonic()
         if not tty and now - last[0] < 30:
             return

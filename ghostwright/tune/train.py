@@ -108,7 +108,7 @@ def fingerprint(base_sha: str, train: list[Example], settings: TrainSettings) ->
 
 
 def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example], settings: TrainSettings,
-          folder: Path, base_sha: str, report: Callable[[Progress, float | None], None] | None = None
+          folder: Path, base_sha: str, report: Callable[[Progress, float], None] | None = None
           ) -> tuple[torch.nn.Module, Progress]:
     """Train (or resume) into ``folder``; returns the peft model holding the best adapter."""
     torch.manual_seed(settings.seed)

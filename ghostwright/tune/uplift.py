@@ -18,6 +18,7 @@ import numpy as np
 
 from ghostwright.inference.api import GenerationRequest
 from ghostwright.server.completion.postprocess import clean_completion
+from ghostwright.server.completion.render import SymbolIndex
 from ghostwright.tune.corpus import SourceFile
 from ghostwright.tune.examples import ExampleBuilder, Hole, holes_in, spread
 
@@ -45,7 +46,8 @@ def held_out_holes(files: list[SourceFile], count: int) -> list[tuple[SourceFile
     return chosen[:count]
 
 
-def score_model(bundle: Path, root: Path, holes: list[tuple[SourceFile, Hole]], index=None) -> list[HoleScore]:
+def score_model(bundle: Path, root: Path, holes: list[tuple[SourceFile, Hole]],
+                index: SymbolIndex | None = None) -> list[HoleScore]:
     from ghostwright.inference import load_engine
     from ghostwright.inference.manifest import read_manifest
     from ghostwright.inference.prompt_format import format_for
