@@ -155,11 +155,12 @@ def merge_parity(peft_model: Any, tuned: ModelSource, ids: list[int]) -> dict[st
     import torch
 
     from ghostwright.export import reference
+    from ghostwright.tune.torch_decoder import LINEAR_NAMES
 
     merged = peft_model.merge_and_unload()
     worst = 0.0
     for i, block in enumerate(merged.layers):
-        for linear in ("q", "k", "v", "o", "gate", "up", "down"):
+        for linear in LINEAR_NAMES:
             ours = tuned.load_tensor(f"layers.{i}.{linear}")
             worst = max(worst, float(np.abs(getattr(block, linear).weight.detach().numpy() - ours).max()))
     with torch.no_grad():

@@ -168,9 +168,8 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
                 held = held_out_loss(peft_model, eval_rows)
                 progress.history.append({"step": progress.step, "tokens": progress.trained_tokens,
                                          "train_loss": float(loss.detach()), "held_out_loss": held})
-                if held < progress.best_loss:
-                    progress.best_loss, progress.best_step, progress.evals_without_gain = held, progress.step, 0
-                    torch.save(lora_state(peft_model), folder / BEST_FILE)
+                if _keep_if_best(peft_model, progress, held, folder):
+                    progress.evals_without_gain = 0
                 else:
                     progress.evals_without_gain += 1
                 _save(folder, mark, peft_model, optimizer, progress, time.monotonic() - started)
@@ -185,12 +184,19 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
     if progress.stopped != "interrupted" and progress.step % settings.eval_every:
         held = held_out_loss(peft_model, eval_rows)  # the steps since the last evaluation count too
         progress.history.append({"step": progress.step, "tokens": progress.trained_tokens, "held_out_loss": held})
-        if held < progress.best_loss:
-            progress.best_loss, progress.best_step = held, progress.step
-            torch.save(lora_state(peft_model), folder / BEST_FILE)
+        _keep_if_best(peft_model, progress, held, folder)
     _save(folder, mark, peft_model, optimizer, progress, progress.seconds)
     peft_model.load_state_dict(torch.load(folder / BEST_FILE), strict=False)
     return peft_model, progress
+
+
+def _keep_if_best(model: torch.nn.Module, progress: Progress, held: float, folder: Path) -> bool:
+    """Save the adapter as the best so far when ``held`` beats the best held-out loss."""
+    if progress.best_loss is not None and held >= progress.best_loss:
+        return False
+    progress.best_loss, progress.best_step = held, progress.step
+    torch.save(lora_state(model), folder / BEST_FILE)
+    return True
 
 
 def _tensors(ids: list[int], targets: list[int], segments: list[int]) -> tuple[torch.Tensor, ...]:
