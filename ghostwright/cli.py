@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--context", type=int, default=512, help="tokens per training row (default: %(default)s)")
     p.add_argument("--rank", type=int, default=8, help="LoRA rank (default: %(default)s)")
     p.add_argument("--learning-rate", type=float, default=2e-4, help="peak AdamW rate (default: %(default)s)")
-    p.add_argument("--eval-every", type=int, default=25, help="steps between held-out evaluations")
+    p.add_argument("--eval-every", type=int, default=50, help="steps between held-out evaluations")
     p.add_argument("--epochs", type=int, default=3, help="passes over the repository at most (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--variants", default="int8", help="variants to export, comma-separated (default: %(default)s)")
