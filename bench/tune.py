@@ -68,6 +68,20 @@ def passed(model_dir: Path, variant: str, tasks: list[dict], scratch: Path) -> i
     return sum(passes(by_id[r["task_id"]], extract_code(r["answer"])) for r in out["records"])
 
 
+def earlier_results(args: argparse.Namespace) -> dict[str, dict]:
+    """The saved results of models not run this time (same package, held-out share and variant):
+    each model's run is slow, so one can be rerun alone; each result names its commit."""
+    from common import RESULTS
+
+    try:
+        saved = json.loads((RESULTS / "tune.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    if (saved.get("package"), saved.get("holdout"), saved.get("variant")) != ("watchdog", args.holdout, args.variant):
+        return {}
+    return {m: r for m, r in saved.get("results", {}).items() if m not in args.models.split(",")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct")
@@ -89,7 +103,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="gw-tune-bench-"))
     repo = package_copy(scratch)
     tasks = humaneval_slice(args.humaneval) if args.humaneval else []
-    results = {}
+    results = earlier_results(args)
     for model in args.models.split(","):
         pull_model(model, (args.variant,))
         name = f"{model}-tuned-watchdog"
@@ -102,20 +116,22 @@ def main() -> None:
             raise SystemExit(f"{model}: ghostwright tune failed ({done.returncode})")
         result = json.loads(done.stdout)
         result["command_wall_s"] = time.monotonic() - started
+        result["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                          cwd=Path(__file__).parent).stdout.strip()
         if tasks:
             result["humaneval_slice"] = {"tasks": len(tasks),
                                          "base": passed(models_dir() / model, args.variant, tasks, scratch),
                                          "tuned": passed(models_dir() / name, args.variant, tasks, scratch)}
         results[model] = result
-        save("tune", {"package": "watchdog", "minutes": args.minutes, "holdout": args.holdout, "variant": args.variant,
-                      "results": results})
-    rows = [["model", "tok/s (loss / all)", "tokens (loss)", "wall", "peak RSS", "held-out loss", "exact (of holes)",
-             "edit sim", "exact diff 95% CI", "HumanEval slice"]]
+        save("tune", {"package": "watchdog", "holdout": args.holdout, "variant": args.variant, "results": results})
+    rows = [["model", "minutes", "tok/s (loss / all)", "tokens (loss)", "wall", "peak RSS", "held-out loss",
+             "exact (of holes)", "edit sim", "exact diff 95% CI", "HumanEval slice"]]
     for model, r in results.items():
         t, up = r["training"], r["uplift"]
         lo, hi = up["exact_difference"]["ci95"]
         he = r.get("humaneval_slice")
-        rows.append([model, f"{t['tokens_per_s']:.0f} / {t['processed_per_s']:.0f}", f"{t['trained_tokens']:,}",
+        rows.append([model, f"{r['settings']['minutes']:g}", f"{t['tokens_per_s']:.0f} / {t['processed_per_s']:.0f}",
+                     f"{t['trained_tokens']:,}",
                      f"{r['command_wall_s'] / 60:.1f} min",
                      f"{r['peak_rss_mb']:.0f} MB", f"{t['history'][0]['held_out_loss']:.3f} -> {t['best_loss']:.3f}",
                      f"{up['base']['exact']} -> {up['tuned']['exact']} ({up['holes']})",
