@@ -98,6 +98,14 @@ class InfillPrompt:
     snippets: tuple[Snippet, ...] = ()
     repo: str = ""  # the workspace's name
 
+    def files(self) -> tuple[Snippet, ...]:
+        """The snippets merged one per file, in first-seen order (a blank line between pieces): a
+        repository format names each file once, as the files of a repository are in training."""
+        merged: dict[str, list[str]] = {}
+        for snippet in self.snippets:
+            merged.setdefault(snippet.path, []).append(snippet.text.rstrip("\n"))
+        return tuple(Snippet(path, "\n\n".join(texts) + "\n") for path, texts in merged.items())
+
     def commented_context(self) -> str:
         """For a model without repository tokens: the path and the snippets as comments, so the
         prompt still reads like the file being written (``# Path: app/main.py``, then

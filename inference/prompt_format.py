@@ -70,7 +70,7 @@ def render_infill(fmt: PromptFormat, prompt: InfillPrompt) -> Prompt:
         pre, suf, mid = fmt.fim
         name, sep = fmt.repo
         segments: list[Segment] = [name, f"{prompt.repo or 'workspace'}\n"]
-        for snippet in prompt.snippets:
+        for snippet in prompt.files():
             segments += [sep, f"{snippet.path}\n{snippet.text.rstrip()}\n"]
         segments += [sep, f"{prompt.path or 'untitled'}\n"]
         segments += [pre, prompt.prefix, suf, prompt.suffix, mid] if infill else [prompt.prefix]

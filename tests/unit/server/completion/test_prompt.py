@@ -237,6 +237,18 @@ def test_repository_level_fim_gives_other_files_as_files(tmp_path: Path) -> None
     assert "sk-abcdefghijklmnopqrstuvwx" not in text_of(built, REPO_FORMAT)
 
 
+def test_repository_level_fim_names_each_file_once() -> None:
+    """A definition and two recent edits from pkg/util.py are one <|file_sep|> file, not three."""
+    from ghostwright.inference.api import InfillPrompt, Snippet
+
+    snippets = (Snippet("pkg/util.py", "def helper(x):\n"), Snippet("db.py", "conn = None\n"),
+                Snippet("pkg/util.py", "LIMIT = 3\n"), Snippet("pkg/util.py", "def other():\n    pass\n"))
+    rendered = render_infill(REPO_FORMAT, InfillPrompt("x = ", "\n", "app.py", "python", "#", snippets, "shop"))
+    files = [rendered.segments[i + 1] for i, s in enumerate(rendered.segments) if s == 6]
+    assert files == ["pkg/util.py\ndef helper(x):\n\nLIMIT = 3\n\ndef other():\n    pass\n", "db.py\nconn = None\n",
+                     "app.py\n"]
+
+
 def test_typing_keeps_everything_before_the_prefix_in_repository_fim(tmp_path: Path) -> None:
     index = workspace(tmp_path)
     marked = "import pkg\n\ndef run():\n    u = User()\n    <|cursor|>\n"
