@@ -7,7 +7,7 @@ wall time and peak RSS are its own), then a HumanEval slice before and after (gr
 chat prompt of bench/humaneval.py, answers checked only in server/verify's sandbox).
 
     python bench/tune.py [--models smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct] [--minutes 30]
-                         [--humaneval 10] [--holes 60]
+                         [--humaneval 10] [--holes 60] [--requantize int4]
 
 Held-out exact match and edit similarity are over the same held-out holes for base and tuned
 (greedy, one answer each: pass@1), with a paired bootstrap 95% interval of the difference.
@@ -89,7 +89,9 @@ def main() -> None:
     parser.add_argument("--humaneval", type=int, default=10, help="HumanEval tasks in the forgetting check (0: none)")
     parser.add_argument("--holes", type=int, default=60)
     parser.add_argument("--holdout", type=float, default=0.2, help="share of files held out (more: steadier scores)")
-    parser.add_argument("--variant", default="int8")
+    parser.add_argument("--variant", default="int8", help="the variant compared and checked on HumanEval")
+    parser.add_argument("--requantize", default="", help="further variants exported and re-measured, e.g. int4 "
+                        "(does the re-rounding keep the adapter's gain?)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
     parser.add_argument("--tasks", help=argparse.SUPPRESS)
@@ -105,11 +107,12 @@ def main() -> None:
     tasks = humaneval_slice(args.humaneval) if args.humaneval else []
     results = earlier_results(args)
     for model in args.models.split(","):
-        pull_model(model, (args.variant,))
+        variants = [args.variant, *(v for v in args.requantize.split(",") if v)]
+        pull_model(model, tuple(variants))
         name = f"{model}-tuned-watchdog"
         command = [sys.executable, "-m", "ghostwright.cli", "tune", str(repo), "--base", model, "--name", name,
                    "--minutes", str(args.minutes), "--holes", str(args.holes), "--holdout", str(args.holdout),
-                   "--variants", args.variant, "--json"]
+                   "--variants", ",".join(variants), "--json"]
         started = time.monotonic()
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         if done.returncode != 0:
@@ -139,6 +142,13 @@ def main() -> None:
                      f"{lo * 100:+.1f} .. {hi * 100:+.1f} pts",
                      f"{he['base']} -> {he['tuned']} of {he['tasks']}" if he else "-"])
     print(table(rows))
+    for model, r in results.items():
+        for variant, up in r.get("uplift_by_variant", {}).items():
+            if variant != r["variant"]:
+                lo, hi = up["exact_difference"]["ci95"]
+                print(f"{model} {variant} (against base {up['base_variant']}): exact {up['base']['exact']} -> "
+                      f"{up['tuned']['exact']} ({lo * 100:+.1f} .. {hi * 100:+.1f} pts), edit sim "
+                      f"{up['base']['edit_similarity']:.3f} -> {up['tuned']['edit_similarity']:.3f}")
 
 
 if __name__ == "__main__":

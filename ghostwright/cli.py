@@ -217,6 +217,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
     print(f"held-out holes ({up['holes']}, greedy pass@1): exact {up['base']['exact']} -> {up['tuned']['exact']} "
           f"({ratio}; difference 95% interval {lo * 100:+.1f} to {hi * 100:+.1f} points), edit similarity "
           f"{up['base']['edit_similarity']:.3f} -> {up['tuned']['edit_similarity']:.3f}")
+    for variant, other in result["uplift_by_variant"].items():
+        if variant != result["variant"]:
+            print(f"  {variant} (base {other['base_variant']}): exact {other['base']['exact']} -> "
+                  f"{other['tuned']['exact']}, edit similarity {other['base']['edit_similarity']:.3f} -> "
+                  f"{other['tuned']['edit_similarity']:.3f}")
     print(f"serve it: ghostwright serve --model {result['name']}")
     return 0
 

@@ -10,6 +10,7 @@ reference; score base and tuned bundles on the same held-out holes.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import time
@@ -82,6 +83,8 @@ def tune_repository(root: Path, base: str, name: str, settings: TrainSettings, *
     say(f"{len(train_set)} training examples ({sum(e.trained_tokens for e in train_set):,} tokens with a loss), "
         f"{len(held_set)} held-out examples")
 
+    peaks: dict[str, float | None] = {}
+    _phase_peak(peaks, "examples")
     source = read_source(source_path)
     model = TorchDecoder(source.config, source.load_tensor)
     folder = models_dir() / name
@@ -91,6 +94,7 @@ def tune_repository(root: Path, base: str, name: str, settings: TrainSettings, *
         say(f"stopped at step {progress.step}; the best adapter (step {progress.best_step}) is kept: run the same "
             "command again to resume")
         return {"interrupted": True, "training": asdict(progress)}
+    _phase_peak(peaks, "training")
     factors = adapter_factors(peft_model)
     tuned_path = write_tuned_source(folder / TUNED_SOURCE, source_path, source.provenance["sha256"], factors,
                                     settings.scale, {"name": name, "base_model": base})
@@ -100,28 +104,49 @@ def tune_repository(root: Path, base: str, name: str, settings: TrainSettings, *
         f"{parity['logits_max_abs']:.2e}")
     del model, peft_model, source
     gc.collect()
+    _phase_peak(peaks, "merge check")
     bundles = export_model(tuned_path, name, variants, source=tuned)
     verified = {}
     for out in bundles:
         report = verify_bundle(out)
         verified[out.name] = {"max_abs_diff": report.max_abs_diff, "top1_agree": report.top1_agree}
-    say(f"scoring base and tuned on {holes} held-out holes")
+    _phase_peak(peaks, "export")
     chosen = held_out_holes(corpus.held_out, holes)
-    variant = variants[0]
     index = files_index(corpus.root, None)  # as the server indexes a workspace: every file
-    base_scores = score_model(base_bundle_for(base, variant, bundle), corpus.root, chosen, index)
-    tuned_scores = score_model(folder / variant, corpus.root, chosen, index)
-    uplift = compare(base_scores, tuned_scores)
-    return {"name": name, "base": base, "variant": variant, "corpus": corpus.summary(),
+    by_variant: dict[str, dict[str, object]] = {}
+    for variant in variants:  # each quantization re-measured: a 4-bit re-rounding can erase a small adapter
+        base_variant = base_bundle_for(base, variant, bundle)
+        say(f"scoring base ({base_variant.name}) and tuned ({variant}) on {len(chosen)} held-out holes")
+        by_variant[variant] = {"base_variant": base_variant.name, **compare(
+            score_model(base_variant, corpus.root, chosen, index), score_model(folder / variant, corpus.root, chosen,
+                                                                                 index))}
+    _phase_peak(peaks, "scoring")
+    variant, uplift = variants[0], by_variant[variants[0]]
+    for other, measured in by_variant.items():
+        if erased(uplift, measured):
+            say(f"the {other} re-rounding erased the adapter's gain on the held-out holes: serve the {variant} "
+                f"(`ghostwright serve --model full={name}/{variant}`)")
+    return {"name": name, "base": base, "variant": variant, "uplift_by_variant": by_variant,
+            "corpus": corpus.summary(),
             "examples": {"train": len(train_set), "held_out": len(held_set)},
             "training": {**asdict(progress), "tokens_per_s": progress.trained_tokens / max(progress.seconds, 1e-9),
                          "processed_per_s": progress.processed_tokens / max(progress.seconds, 1e-9)},
             "settings": asdict(settings), "parity": parity, "verified": verified, "uplift": uplift,
-            "wall_s": time.monotonic() - started, "peak_rss_mb": _peak_rss_mb()}
+            "wall_s": time.monotonic() - started, "peak_rss_by_phase_mb": peaks,
+            "peak_rss_mb": max((p for p in peaks.values() if p is not None), default=None)}
+
+
+def erased(first: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether a variant lost what the first variant gained: the first's tuned model beat its base
+    (exact or edit similarity, interval above zero) and this one's did not."""
+    def gained(uplift: dict[str, Any]) -> bool:
+        return uplift["exact_difference"]["ci95"][0] > 0 or uplift["edit_similarity_difference"]["ci95"][0] > 0
+
+    return gained(first) and not gained(other)
 
 
 def _peak_rss_mb() -> float | None:
-    """This process's peak resident set (VmHWM), training and export included."""
+    """This process's peak resident set (VmHWM) since it started or since the last ``_phase_peak``."""
     try:
         with open("/proc/self/status", encoding="utf-8") as status:
             for line in status:
@@ -130,6 +155,14 @@ def _peak_rss_mb() -> float | None:
     except OSError:
         pass
     return None
+
+
+def _phase_peak(peaks: dict[str, float | None], phase: str) -> None:
+    """Record the peak resident set of the phase that just ended, then restart the count (Linux
+    resets VmHWM to the current RSS on ``5`` written to clear_refs), so each phase has its own."""
+    peaks[phase] = _peak_rss_mb()
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def files_index(root: Path, relatives: list[str] | None) -> WorkspaceIndex:

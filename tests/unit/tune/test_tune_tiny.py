@@ -101,6 +101,11 @@ def test_tune_trains_merges_exports_and_serves(store: Path, capsys: pytest.Captu
     assert result["verified"]["fp32"]["max_abs_diff"] < 1e-3 and result["verified"]["fp32"]["top1_agree"]
     assert result["verified"]["int8"]["max_abs_diff"] < 0.5  # a tiny random model's int8 rounding
     assert result["uplift"]["holes"] == 8
+    assert set(result["uplift_by_variant"]) == {"int8", "fp32"}  # each exported variant re-measured
+    assert result["uplift_by_variant"]["fp32"]["base_variant"] == "int8"  # the base has no fp32: said so
+    peaks = result["peak_rss_by_phase_mb"]
+    assert list(peaks) == ["examples", "training", "merge check", "export", "scoring"]
+    assert all(p > 0 for p in peaks.values()) and result["peak_rss_mb"] == max(peaks.values())
 
     tuned = read_tuned_source(models_dir() / "tiny-tuned" / "source")
     assert tuned.provenance["kind"] == "tuned"
