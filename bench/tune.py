@@ -102,6 +102,11 @@ def main() -> None:
     from ghostwright.export.models import pull_model
     from ghostwright.home import models_dir
 
+    here = Path(__file__).parent  # the code measured is the code at the start (one commit may land meanwhile)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=here).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                           cwd=here).stdout
+    commit = commit.strip() + ("+changes" if dirty.strip() else "")
     scratch = Path(tempfile.mkdtemp(prefix="gw-tune-bench-"))
     repo = package_copy(scratch)
     tasks = humaneval_slice(args.humaneval) if args.humaneval else []
@@ -119,8 +124,7 @@ def main() -> None:
             raise SystemExit(f"{model}: ghostwright tune failed ({done.returncode})")
         result = json.loads(done.stdout)
         result["command_wall_s"] = time.monotonic() - started
-        result["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                          cwd=Path(__file__).parent).stdout.strip()
+        result["commit"] = commit
         if tasks:
             result["humaneval_slice"] = {"tasks": len(tasks),
                                          "base": passed(models_dir() / model, args.variant, tasks, scratch),
