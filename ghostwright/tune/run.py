@@ -117,9 +117,9 @@ def tune_repository(root: Path, base: str, name: str, settings: TrainSettings, *
     for variant in variants:  # each quantization re-measured: a 4-bit re-rounding can erase a small adapter
         base_variant = base_bundle_for(base, variant, bundle)
         say(f"scoring base ({base_variant.name}) and tuned ({variant}) on {len(chosen)} held-out holes")
-        by_variant[variant] = {"base_variant": base_variant.name, **compare(
-            score_model(base_variant, corpus.root, chosen, index), score_model(folder / variant, corpus.root, chosen,
-                                                                                 index))}
+        base_scores = score_model(base_variant, corpus.root, chosen, index)
+        tuned_scores = score_model(folder / variant, corpus.root, chosen, index)
+        by_variant[variant] = {"base_variant": base_variant.name, **compare(base_scores, tuned_scores)}
     _phase_peak(peaks, "scoring")
     variant, uplift = variants[0], by_variant[variants[0]]
     for other, measured in by_variant.items():

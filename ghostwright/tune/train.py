@@ -37,7 +37,7 @@ class TrainSettings:
     dropout: float = 0.0  # LoRA's input dropout: a run of minutes does not overfit, and its masks cost 12% of a step
     learning_rate: float = 2e-4
     warmup_steps: int = 10
-    eval_every: int = 50  # steps (a hole step is ~5 s for the 0.5B on 2 cores; an evaluation ~1 min)
+    eval_every: int = 50  # steps (for the 0.5B on 2 cores: a hole step ~5 s, an evaluation ~2 min)
     patience: int = 4  # evaluations without a better held-out loss before stopping
     epochs: int = 3  # passes over the repository at most (a small one is read more than once)
     seed: int = 0
