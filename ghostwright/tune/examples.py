@@ -2,10 +2,13 @@
 
 Two kinds, mixed:
 
-- **holes**: one line of a file blanked to its indentation, the prompt built by the server's own
-  prompt builder at the cursor (budget, windows, the model's rendering: Qwen2.5-Coder's
-  repository-level FIM, SmolLM2's prefix with the path header), the line as the answer. Loss is
-  on the answer only: the model learns to fill this repository's lines.
+- **holes**: a span of one to ``MAX_SPAN_LINES`` lines of a file blanked to the first one's
+  indentation, the prompt built by the server's own prompt builder at the cursor (budget,
+  windows, the model's rendering: Qwen2.5-Coder's repository-level FIM, SmolLM2's prefix with
+  the path header), the span as the answer. Loss is on the answer only: the model learns to fill
+  this repository's lines. A hole prompt costs a whole forward pass of the budget; a span of
+  several lines gets several times the loss tokens from it (a one-line answer was ~10 of ~500),
+  and inline completion asks for blocks as well as lines.
 - **continuation**: the file as the model reads it (a path header, then the code), loss on every
   code token: it learns the repository's names and style. For a model without FIM it is the
   plain continuation the issue asks for; for a FIM model it keeps left-to-right ability.
@@ -21,6 +24,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from ghostwright.inference.api import InfillPrompt, Prompt
 from ghostwright.inference.prompt_format import CODE, PromptFormat, render_infill
@@ -33,7 +37,9 @@ from ghostwright.tune.corpus import SourceFile
 
 MIN_HOLE_CHARS = 6
 HOLE_EVERY = 3
+MAX_SPAN_LINES = 6
 IGNORE = -100  # no loss at this position
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,14 +47,21 @@ class Hole:
     path: str
     line: int
     indent: str
-    target: str  # the line's text after its indentation
+    target: str  # the span's text after the first line's indentation (its lines joined by newlines)
+    lines: int = 1  # how many lines the hole spans
 
     def document(self, text: str) -> tuple[str, int]:
-        """The file with this line blanked to its indentation, and the cursor's str offset."""
+        """The file with this span blanked to one line of its indentation, and the cursor's str offset."""
         lines = text.split("\n")
-        lines[self.line] = self.indent
+        lines[self.line : self.line + self.lines] = [self.indent]
         offset = sum(len(line) + 1 for line in lines[: self.line]) + len(self.indent)
         return "\n".join(lines), offset
+
+    def widened(self, text: str, lines: int) -> Hole:
+        """This hole grown to ``lines`` lines of the file (fewer at its end), the lines after the
+        first kept whole."""
+        rows = text.split("\n")[self.line : self.line + lines]
+        return dataclasses.replace(self, target="\n".join([self.target, *rows[1:]]), lines=len(rows))
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,7 @@ def holes_in(file: SourceFile) -> list[Hole]:
     return found
 
 
-def spread(holes: list[Hole], count: int) -> list[Hole]:
+def spread(holes: list[T], count: int) -> list[T]:
     """``count`` holes evenly spaced through the list (every hole when there are fewer)."""
     if len(holes) <= count:
         return holes
@@ -126,11 +139,18 @@ class ExampleBuilder:
 
     def training_set(self, files: list[SourceFile], seed: int = 0) -> list[Example]:
         """Every continuation window of every file, and a hole at every ``HOLE_EVERY``-th line with
-        code (a hole costs a whole prompt for one line of loss), shuffled (seeded)."""
-        examples = [self.hole(f, h) for f in files for h in holes_in(f)[::HOLE_EVERY]]
+        code (a hole costs a whole prompt), each spanning 1 to ``MAX_SPAN_LINES`` lines (seeded),
+        shuffled (seeded)."""
+        rng = random.Random(seed)
+        examples = [self.hole(f, h.widened(f.text, rng.randint(1, MAX_SPAN_LINES)))
+                    for f in files for h in holes_in(f)[::HOLE_EVERY]]
         examples += [e for f in files for e in self.continuations(f)]
         random.Random(seed).shuffle(examples)
         return examples
+
+    def hole_set(self, holes: list[tuple[SourceFile, Hole]]) -> list[Example]:
+        """One-line hole examples: the held-out loss that tracks what the uplift scores."""
+        return [self.hole(f, h) for f, h in holes]
 
 
 def _shifted(context: list[int], answer: list[int]) -> Example:

@@ -46,6 +46,13 @@ def held_out_holes(files: list[SourceFile], count: int) -> list[tuple[SourceFile
     return chosen[:count]
 
 
+def evaluation_holes(files: list[SourceFile], scored: list[tuple[SourceFile, Hole]], count: int
+                     ) -> list[tuple[SourceFile, Hole]]:
+    """``count`` held-out holes spread over the files, none of them one that is scored."""
+    taken = {(h.path, h.line) for _, h in scored}
+    return spread([(f, h) for f in files for h in holes_in(f) if (h.path, h.line) not in taken], count)
+
+
 def score_model(bundle: Path, root: Path, holes: list[tuple[SourceFile, Hole]],
                 index: SymbolIndex | None = None) -> list[HoleScore]:
     from ghostwright.inference import load_engine
