@@ -38,6 +38,7 @@ from ghostwright.tune.corpus import SourceFile
 MIN_HOLE_CHARS = 6
 HOLE_EVERY = 3
 MAX_SPAN_LINES = 6
+MIN_HOLES = 64  # a small repository's few windows still come with holes enough to learn the format
 IGNORE = -100  # no loss at this position
 T = TypeVar("T")
 
@@ -138,13 +139,19 @@ class ExampleBuilder:
             yield _shifted(header, body[start : start + width])
 
     def training_set(self, files: list[SourceFile], seed: int = 0) -> list[Example]:
-        """Every continuation window of every file, and a hole at every ``HOLE_EVERY``-th line with
-        code (a hole costs a whole prompt), each spanning 1 to ``MAX_SPAN_LINES`` lines (seeded),
-        shuffled (seeded)."""
+        """Every continuation window of every file, and as many holes as windows but at least
+        ``MIN_HOLES`` (at most one at every ``HOLE_EVERY``-th line with code, spread over the files), each spanning 1 to
+        ``MAX_SPAN_LINES`` lines (seeded), shuffled (seeded).
+
+        Why as many as windows: a row of continuation has ~500 tokens of loss, a hole ~30, at
+        about twice the cost; with a hole at every third line (93% of a 1 MB repository's rows)
+        Qwen2.5-Coder-0.5B's held-out hole loss was flat after 50 steps of 320 and its exact
+        match did not move: the repository's names and idioms come from reading its code."""
+        windows = [e for f in files for e in self.continuations(f)]
+        candidates = spread([(f, h) for f in files for h in holes_in(f)[::HOLE_EVERY]], max(len(windows), MIN_HOLES))
         rng = random.Random(seed)
-        examples = [self.hole(f, h.widened(f.text, rng.randint(1, MAX_SPAN_LINES)))
-                    for f in files for h in holes_in(f)[::HOLE_EVERY]]
-        examples += [e for f in files for e in self.continuations(f)]
+        examples = [self.hole(f, h.widened(f.text, rng.randint(1, MAX_SPAN_LINES))) for f, h in candidates]
+        examples += windows
         random.Random(seed).shuffle(examples)
         return examples
 

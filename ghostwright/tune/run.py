@@ -63,7 +63,7 @@ def tune_repository(root: Path, base: str, name: str, settings: TrainSettings, *
     from ghostwright.tune.examples import ExampleBuilder
     from ghostwright.tune.torch_decoder import TorchDecoder
     from ghostwright.tune.train import adapter_factors, train
-    from ghostwright.tune.uplift import compare, evaluation_holes, held_out_holes, score_model
+    from ghostwright.tune.uplift import answers, compare, evaluation_holes, held_out_holes, score_model
 
     say = say or (lambda text: print(f"ghostwright: {text}", file=sys.stderr, flush=True))
     if name == base:
@@ -122,9 +122,11 @@ def tune_repository(root: Path, base: str, name: str, settings: TrainSettings, *
         say(f"scoring base ({base_variant.name}) and tuned ({variant}) on {len(chosen)} held-out holes")
         base_scores = score_model(base_variant, corpus.root, chosen, index)
         tuned_scores = score_model(folder / variant, corpus.root, chosen, index)
-        by_variant[variant] = {"base_variant": base_variant.name, **compare(base_scores, tuned_scores)}
+        by_variant[variant] = {"base_variant": base_variant.name, **compare(base_scores, tuned_scores),
+                               "answers": answers(chosen, base_scores, tuned_scores)}
     _phase_peak(peaks, "scoring")
-    variant, uplift = variants[0], by_variant[variants[0]]
+    variant = variants[0]
+    uplift = {k: v for k, v in by_variant[variant].items() if k != "answers"}  # the answers are in uplift_by_variant
     for other, measured in by_variant.items():
         if erased(uplift, measured):
             say(f"the {other} re-rounding erased the adapter's gain on the held-out holes: serve the {variant} "

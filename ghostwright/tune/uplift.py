@@ -92,6 +92,13 @@ def paired_bootstrap(base: list[float], tuned: list[float], samples: int = 2000,
     return float(diff.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
+def answers(holes: list[tuple[SourceFile, Hole]], base: list[HoleScore], tuned: list[HoleScore]
+            ) -> list[dict[str, object]]:
+    """Each hole's line and both models' answers: what an aggregate hides (which holes moved, and how)."""
+    return [{"path": hole.path, "line": hole.line, "target": hole.target, "base": b.answer, "tuned": t.answer}
+            for (_, hole), b, t in zip(holes, base, tuned, strict=True)]
+
+
 def compare(base: list[HoleScore], tuned: list[HoleScore]) -> dict[str, object]:
     exact_b, exact_t = [float(s.exact) for s in base], [float(s.exact) for s in tuned]
     sim_b, sim_t = [s.similarity for s in base], [s.similarity for s in tuned]

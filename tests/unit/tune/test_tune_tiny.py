@@ -103,6 +103,8 @@ def test_tune_trains_merges_exports_and_serves(store: Path, capsys: pytest.Captu
     assert result["uplift"]["holes"] == 8
     assert set(result["uplift_by_variant"]) == {"int8", "fp32"}  # each exported variant re-measured
     assert result["uplift_by_variant"]["fp32"]["base_variant"] == "int8"  # the base has no fp32: said so
+    answered = result["uplift_by_variant"]["int8"]["answers"]  # each hole's line and both answers, to read
+    assert len(answered) == 8 and all({"path", "line", "target", "base", "tuned"} <= set(a) for a in answered)
     peaks = result["peak_rss_by_phase_mb"]
     assert list(peaks) == ["examples", "training", "merge check", "export", "scoring"]
     assert all(p > 0 for p in peaks.values()) and result["peak_rss_mb"] == max(peaks.values())
