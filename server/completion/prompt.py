@@ -31,7 +31,13 @@ from itertools import pairwise
 
 from ghostwright.inference.api import InfillPrompt, Snippet, commented_snippet, starts_a_line
 from ghostwright.server.completion.recent_edits import RecentEdits
-from ghostwright.server.completion.render import SymbolIndex, definition_pieces, display_path, recent_pieces
+from ghostwright.server.completion.render import (
+    SymbolIndex,
+    definition_pieces,
+    display_path,
+    recent_pieces,
+    similar_pieces,
+)
 from ghostwright.server.completion.trigger import completion_mode, should_trigger, stop_strings
 from ghostwright.server.completion.windows import prefix_window, suffix_window
 from ghostwright.server.context.document import Document
@@ -42,11 +48,14 @@ __all__ = ["CompletionPrompt", "PieceInfo", "build_completion_prompt", "should_t
 
 CONTEXT_SHARE = 0.30  # of budget_tokens, for header, imports, definitions, edits, signatures
 SUFFIX_SHARE = 0.15  # of budget_tokens, for the suffix (sent with FIM, else only kept)
+# Of the context share, what similar code from other files may take first: it is the piece that moved
+# cross-file exact match (bench/cross_file.py), but definitions and recent edits need room too.
+SIMILAR_SHARE = 0.5
 
 
 @dataclass(frozen=True)
 class PieceInfo:
-    kind: str  # header | imports | definition | recent | enclosing | prefix | suffix
+    kind: str  # header | imports | definition | similar | recent | enclosing | prefix | suffix
     tokens: int
     detail: str = ""  # a path or a name, for logs
 
@@ -98,12 +107,18 @@ def build_completion_prompt(
     head: list[str] = []  # this file's own lines above the prefix window
     if comment is not None:
         pieces.take("header", f"{comment} Path: {here}\n", here)
+        similar_cap = int(context_budget * SIMILAR_SHARE)
+        for path, code in similar_pieces(doc, offset, index, here):
+            snippet = Snippet(path, redact(code))
+            if pieces.take("similar", commented_snippet(snippet, comment), path, cap=similar_cap):
+                snippets.append(snippet)
+        shown = list(snippets)
         others = [("definition", p, c) for p, c in definition_pieces(doc, offset, index, here, deadline())]
         others += [("recent", p, c) for p, c in recent_pieces(doc, window.start_line, after.end_line, recent_edits,
                                                                index)]
         for kind, path, code in others:
             snippet = Snippet(path, redact(code))
-            if pieces.take(kind, commented_snippet(snippet, comment), path):
+            if not _shown_in(snippet, shown) and pieces.take(kind, commented_snippet(snippet, comment), path):
                 snippets.append(snippet)
         imports = [s for s in import_slices(doc, before_line=window.start_line, deadline=deadline())
                    if s.end_line < window.start_line]
@@ -132,14 +147,22 @@ class _Pieces:
         self.count, self.left, self.used = count_tokens, budget, 0
         self.infos: list[PieceInfo] = []
 
-    def take(self, kind: str, text: str, detail: str = "") -> bool:
-        """Whether ``text`` fits what is left (then it is counted as spent)."""
+    def take(self, kind: str, text: str, detail: str = "", cap: int | None = None) -> bool:
+        """Whether ``text`` fits what is left (then it is counted as spent); ``cap``: the most that
+        pieces of this kind may have spent together, this one included."""
         cost = self.count(redact(text))
-        if cost > self.left:
+        spent = sum(info.tokens for info in self.infos if info.kind == kind)
+        if cost > self.left or (cap is not None and spent + cost > cap):
             return False
         self.left, self.used = self.left - cost, self.used + cost
         self.infos.append(PieceInfo(kind, cost, detail))
         return True
+
+
+def _shown_in(snippet: Snippet, shown: list[Snippet]) -> bool:
+    """Whether a window of similar code from the same file already shows the snippet's first line."""
+    first = snippet.text.split("\n", 1)[0]
+    return any(s.path == snippet.path and first.strip() and first in s.text.split("\n") for s in shown)
 
 
 def _join_lines(slices: list[Slice]) -> str:

@@ -1,4 +1,5 @@
-"""Context from other files: definitions used near the cursor, and recent edits elsewhere.
+"""Context from other files: definitions used near the cursor, code like the code above it, and
+recent edits elsewhere.
 
 Each comes back as (path, code): the model that runs the request spells them its own way
 (as ``<|file_sep|>path`` files for Qwen2.5-Coder, as comments for a model without repository
@@ -14,11 +15,13 @@ from typing import Protocol
 from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.context.definitions import Definition
 from ghostwright.server.context.document import Document
+from ghostwright.server.context.similar_code import QUERY_LINES, Match, query_lines
 from ghostwright.server.context.slicing import identifiers_near
 
 MAX_DEFINITIONS = 6  # cross-file definitions looked up from identifiers near the cursor
 MAX_METHODS = 6  # method signatures shown under a class found in another file
 MAX_RECENT = 3  # recent-edit snippets
+MAX_SIMILAR = 2  # windows of similar code from other files
 
 
 class SymbolIndex(Protocol):
@@ -29,6 +32,8 @@ class SymbolIndex(Protocol):
     def definitions_in(self, path: str) -> list[Definition]: ...
 
     def relative_path(self, path: str) -> str | None: ...
+
+    def similar_to(self, code: str, *, exclude: str | None = None, limit: int = 2) -> list[Match]: ...
 
 
 def definition_pieces(
@@ -56,6 +61,17 @@ def _definition_lines(definition: Definition) -> list[str]:
     if definition.language == "python":  # the docstring belongs inside the body
         return [*definition.signature.splitlines(), *_indent(definition.doc).splitlines()]
     return [*definition.doc.splitlines(), *definition.signature.splitlines()]
+
+
+def similar_pieces(doc: Document, offset: int, index: SymbolIndex | None, here: str) -> list[tuple[str, str]]:
+    """Windows of other files that share the most identifiers with the lines above the cursor line.
+    The cursor line is not part of the query: typing on it must not change the prompt's head."""
+    if index is None:
+        return []
+    line = doc.lines.line_of(offset)
+    above = doc.text[doc.lines.line_start(max(0, line - 3 * QUERY_LINES)) : doc.lines.line_start(line)]
+    return [(m.path, m.text) for m in index.similar_to(query_lines(above.split("\n")), exclude=here,
+                                                        limit=MAX_SIMILAR)]
 
 
 def recent_pieces(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ghostwright.server.context.definitions import Definition, extract_definitions
 from ghostwright.server.context.languages import new_parser, spec_for
+from ghostwright.server.context.similar_code import Match, SimilarCode
 from ghostwright.server.context.workspace_files import DEFAULT_MAX_FILE_BYTES, IgnoreRules, indexable, iter_files
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class WorkspaceIndex:
         self.complete = False  # the initial scan finished within its budget
         self._by_path: dict[str, list[Definition]] = {}
         self._by_name: dict[str, list[Definition]] = {}
+        self.similar = SimilarCode()  # windows of every indexed file, for similar-code context
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._scanned = threading.Event()
@@ -90,7 +92,7 @@ class WorkspaceIndex:
         if indexable(absolute, relative, self.rules, self.max_file_bytes):
             self._index(absolute, relative)
         else:
-            self._store(relative, [])
+            self._forget(relative)
 
     def remove_path(self, path: str | Path) -> None:
         """Forget a deleted file, or every file under a deleted directory."""
@@ -100,7 +102,7 @@ class WorkspaceIndex:
         with self._lock:
             doomed = [p for p in self._by_path if p == relative or p.startswith(relative + "/")]
         for gone in doomed:
-            self._store(gone, [])
+            self._forget(gone)
 
     def lookup(self, names: Iterable[str]) -> list[Definition]:
         """Definitions of ``names``, in the order the names were given."""
@@ -108,6 +110,10 @@ class WorkspaceIndex:
             found = [sorted(self._by_name.get(name, ()), key=lambda d: (d.path, d.line))
                      for name in dict.fromkeys(names)]
         return [definition for same in found for definition in same]
+
+    def similar_to(self, code: str, *, exclude: str | None = None, limit: int = 2) -> list[Match]:
+        """Windows of other indexed files whose identifiers overlap ``code``'s most (best first)."""
+        return self.similar.query(code, exclude=exclude, limit=limit)
 
     def indexed_paths(self) -> list[str]:
         """Workspace-relative paths of the files indexed so far (for status reports)."""
@@ -142,11 +148,16 @@ class WorkspaceIndex:
         try:
             source = path.read_bytes()
         except OSError:
-            self._store(relative, [])
+            self._forget(relative)
             return
         deadline = time.monotonic() + PER_FILE_BUDGET_S
         tree = parser.parse(source)
         self._store(relative, extract_definitions(tree, source, spec, relative, deadline))
+        self.similar.update(relative, source.decode("utf-8", "replace"))
+
+    def _forget(self, relative: str) -> None:
+        self._store(relative, [])
+        self.similar.remove(relative)
 
     def _store(self, relative: str, definitions: list[Definition]) -> None:
         with self._lock:

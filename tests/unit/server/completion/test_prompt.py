@@ -257,3 +257,73 @@ def test_typing_keeps_everything_before_the_prefix_in_repository_fim(tmp_path: P
         doc, offset = doc_at(marked.replace(CURSOR, typed + CURSOR), "app.py", str(tmp_path))
         built = build(doc, offset, budget=400, index=index, fim=True, repo="shop")
         assert before_prefix(built, REPO_FORMAT) == before_prefix(base, REPO_FORMAT), typed
+
+
+SIBLING = """\
+class InotifyEmitter(EventEmitter):
+    def queue_events(self, timeout):
+        event = self._inotify.read_event()
+        if event.is_moved_to:
+            src_path = self._decode_path(event.src_path)
+            dest_path = self._decode_path(event.dest_path)
+            cls = DirMovedEvent if event.is_directory else FileMovedEvent
+            self.queue_event(cls(src_path, dest_path))
+            self.queue_event(DirModifiedEvent(os.path.dirname(src_path)))
+            token = 'sk-abcdefghijklmnopqrstuvwx'
+"""
+
+WRITING = """\
+class KqueueEmitter(EventEmitter):
+    def queue_events(self, timeout):
+        event = self._kqueue.read_event()
+        if event.is_moved_to:
+            src_path = self._decode_path(event.src_path)
+            dest_path = self._decode_path(event.dest_path)
+            cls = DirMovedEvent if event.is_directory else FileMovedEvent
+            <|cursor|>
+"""
+
+
+def sibling_workspace(tmp_path: Path) -> WorkspaceIndex:
+    (tmp_path / "observers").mkdir()
+    (tmp_path / "observers/inotify.py").write_text(SIBLING)
+    (tmp_path / "observers/kqueue.py").write_text(WRITING.replace(CURSOR, ""))
+    (tmp_path / "events.py").write_text("class DirMovedEvent:\n    pass\n\n\nclass FileMovedEvent:\n    pass\n")
+    index = WorkspaceIndex(tmp_path)
+    index.scan()
+    return index
+
+
+def test_code_like_the_lines_above_the_cursor_comes_from_other_files(tmp_path: Path) -> None:
+    from ghostwright.server.completion.prompt import CONTEXT_SHARE, SIMILAR_SHARE
+
+    index = sibling_workspace(tmp_path)
+    budget = 1000
+    built = build(*doc_at(WRITING, "observers/kqueue.py", str(tmp_path)), budget=budget, index=index,
+                  fim=True, repo="watchdog")
+    files = [s for s in built.prompt.files() if s.path == "observers/inotify.py"]
+    assert files and "self.queue_event(cls(src_path, dest_path))" in files[0].text
+    assert "sk-abcdefghijklmnopqrstuvwx" not in files[0].text  # through the one secret filter
+    similar = [p for p in built.pieces if p.kind == "similar"]
+    assert similar and sum(p.tokens for p in similar) <= budget * CONTEXT_SHARE * SIMILAR_SHARE
+    assert all(s.path != "observers/kqueue.py" for s in built.prompt.snippets)  # never the file itself
+
+
+def test_a_definition_that_a_similar_window_shows_is_not_repeated(tmp_path: Path) -> None:
+    index = sibling_workspace(tmp_path)
+    marked = "def run(emitter):\n    cls = InotifyEmitter(emitter)\n    event = self._inotify.read_event()\n" \
+             "    cls = DirMovedEvent if event.is_directory else FileMovedEvent\n    <|cursor|>\n"
+    built = build(*doc_at(marked, "run.py", str(tmp_path)), budget=1000, index=index)
+    from_sibling = [s for s in built.prompt.snippets if s.path == "observers/inotify.py"]
+    assert len(from_sibling) == 1 and from_sibling[0].text.startswith("class InotifyEmitter(EventEmitter):")
+    assert [p.kind for p in built.pieces].count("definition") >= 1  # events.py's classes still come
+
+
+def test_typing_keeps_the_similar_code_before_the_prefix(tmp_path: Path) -> None:
+    index = sibling_workspace(tmp_path)
+    base = build(*doc_at(WRITING, "observers/kqueue.py", str(tmp_path)), budget=1000, index=index, fim=True)
+    assert "similar" in [p.kind for p in base.pieces]
+    for typed in ("self", "self.queue_event(", "self.queue_event(cls(src_path, dest_path))"):
+        doc, offset = doc_at(WRITING.replace(CURSOR, typed + CURSOR), "observers/kqueue.py", str(tmp_path))
+        built = build(doc, offset, budget=1000, index=index, fim=True)
+        assert before_prefix(built, REPO_FORMAT) == before_prefix(base, REPO_FORMAT), typed
