@@ -115,6 +115,8 @@ class SimilarCode:
         self._bytes: dict[str, int] = {}
         self._flat: _Flat | None = None
         self._lock = threading.Lock()
+        self._version = 0  # bumped by every change: an answer is only reused for the files it saw
+        self._last: tuple[tuple[object, ...], list[Match]] | None = None  # the last query and its answer
         self.full = False  # some file was left out: the text cap was reached
 
     def update(self, path: str, text: str) -> None:
@@ -130,7 +132,8 @@ class SimilarCode:
             self._bytes.pop(path, None)
             if cut is not None and len(cut.starts):
                 self._files[path], self._bytes[path] = cut, size
-            self._flat = None
+            self._flat, self._last = None, None
+            self._version += 1
 
     def remove(self, path: str) -> None:
         self.update(path, "")
@@ -138,7 +141,19 @@ class SimilarCode:
     def query(self, code: str, *, exclude: str | None = None, limit: int = 2,
               min_score: float = MIN_SCORE) -> list[Match]:
         """The ``limit`` windows most like ``code`` (best first), at most one per stretch of a file:
-        windows of one file that overlap a better one are skipped."""
+        windows of one file that overlap a better one are skipped. The query is the same for every
+        keystroke on one line, so the last answer is kept until the query or a file changes."""
+        key = (self._version, code, exclude, limit, min_score)
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
+        found = self._search(code, exclude, limit, min_score)
+        with self._lock:
+            if self._version == key[0]:  # no file changed while searching
+                self._last = (key, found)
+        return found
+
+    def _search(self, code: str, exclude: str | None, limit: int, min_score: float) -> list[Match]:
         query = identifier_hashes(code)
         flat = self._flattened()
         if not len(query) or not len(flat.sizes):
@@ -152,9 +167,11 @@ class SimilarCode:
         score = shared / (flat.sizes + len(query) - shared)
         if exclude is not None and exclude in flat.paths:
             score[flat.window_file == flat.paths.index(exclude)] = -1.0
-        ranked = np.argsort(-score, kind="stable")
+        top = min(limit * 8, len(score))  # enough to skip overlapping windows; no full sort per query
+        best = np.argpartition(-score, top - 1)[:top]
+        ranked = best[np.argsort(-score[best], kind="stable")]
         found: list[Match] = []
-        for window in ranked[: limit * 8]:
+        for window in ranked:
             if score[window] < min_score or len(found) >= limit:
                 break
             file = flat.files[flat.window_file[window]]

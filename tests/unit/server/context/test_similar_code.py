@@ -109,3 +109,13 @@ def test_identifier_hashes_are_stable_and_unique() -> None:
 def test_the_query_is_the_last_non_blank_lines() -> None:
     lines = [f"line_{i}" for i in range(30)] + ["", "   "]
     assert query_lines(lines).split("\n") == [f"line_{i}" for i in range(18, 30)]
+
+
+def test_a_repeated_query_is_answered_from_the_last_one_until_a_file_changes() -> None:
+    store = SimilarCode()
+    store.update("a.py", INOTIFY)
+    first = store.query(QUERY)
+    assert store.query(QUERY) is first  # the same line, the next keystroke: no search
+    store.update("b.py", INOTIFY.replace("InotifyEmitter", "PollingEmitter"))
+    again = store.query(QUERY, limit=3)
+    assert again is not first and {m.path for m in again} == {"a.py", "b.py"}
