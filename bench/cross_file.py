@@ -1,6 +1,8 @@
 """Cross-file line completion on a real package, CrossCodeEval-style: Ghostwright vs llama.cpp.
 
-The package is watchdog (a dependency, Apache-2.0: code that no one here wrote). A hole is one
+The package is watchdog (a dependency, Apache-2.0: code that no one here wrote); ``--package
+starlette`` (BSD-3-Clause, also installed) is the second one, kept for confirming a prompt change
+that was developed on watchdog's holes. A hole is one
 line in a function body that uses a name defined in *another* module of the package; the line is
 blanked out, the cursor put after its indentation, and the first line of the completion compared
 with the original (exact match, and difflib's similarity ratio).
@@ -13,7 +15,7 @@ with the original (exact match, and difflib's similarity ratio).
   same token budget (1024), stopping at the end of the line: prefix-only, what a plain
   completion endpoint gets.
 
-    python bench/cross_file.py --peer-python /opt/peer-venv/bin/python [--holes 60]
+    python bench/cross_file.py --peer-python /opt/peer-venv/bin/python [--holes 60] [--package starlette]
 
 Greedy, one answer per hole: exact match is pass@1, not best-of-N.
 """
@@ -40,10 +42,13 @@ BUDGET_TOKENS = 1024  # the server's default prompt budget; the peer's prompt is
 SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr, ast.Raise)
 
 
-def package_root() -> Path:
-    import watchdog
+PACKAGES = ("watchdog", "starlette")  # installed with the project; neither written here
 
-    return Path(watchdog.__file__).resolve().parent
+
+def package_root(name: str = "watchdog") -> Path:
+    import importlib
+
+    return Path(importlib.import_module(name).__file__).resolve().parent
 
 
 def package_imports(tree: ast.Module, package: str) -> set[str]:
@@ -113,10 +118,9 @@ async def ours(root: Path, holes: list[dict], home: Path) -> list[dict]:
     await client.initialize_session(types.InitializeParams(
         capabilities=caps, root_uri=root.as_uri(),
         initialization_options={"debounceMs": 0, "deadlineMs": 60000, "tier": "full"}))
-    files = len(list(root.rglob("*.py")))
     for _ in range(600):  # the model loaded and the workspace indexed, as in a long-lived session
         status = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghostwright.status"))
-        if status["loaded"] and (status["indexedFiles"] or 0) >= files:
+        if status["loaded"] and status.get("indexScanned"):
             break
         await asyncio.sleep(0.2)
     records = []
@@ -171,6 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--peer-python", help="a python with llama-cpp-python installed")
     parser.add_argument("--holes", type=int, default=60)
+    parser.add_argument("--package", choices=PACKAGES, default="watchdog")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--gguf", help=argparse.SUPPRESS)
@@ -180,10 +185,10 @@ def main() -> None:
         peer_worker(args)
         return
     work = Path(tempfile.mkdtemp(prefix="gw-cross-file-"))
-    root = work / "watchdog"
-    shutil.copytree(package_root(), root, ignore=shutil.ignore_patterns("__pycache__"))
+    root = work / args.package
+    shutil.copytree(package_root(args.package), root, ignore=shutil.ignore_patterns("__pycache__"))
     holes = find_holes(root, args.holes)
-    results = {"package": "watchdog", "holes": holes}
+    results = {"package": args.package, "holes": holes}
     records = asyncio.run(ours(root, holes, work / "home"))
     results["ours"] = {"summary": summary(records), "records": records}
     rows = [["engine", "exact match", "edit similarity (mean)", "s/hole (median)"]]
@@ -208,11 +213,11 @@ def main() -> None:
         rows.append([f"llama.cpp prefix-only ({gguf.name})", f"{p['exact']}/{p['holes']}",
                      f"{p['similarity_mean']:.3f}", f"{p['seconds_median']:.2f}"])
         results["exact_ratio"] = s["exact"] / p["exact"] if p["exact"] else float("inf")
-    print(f"cross-file line completion, {len(holes)} holes in watchdog, greedy, first line compared")
+    print(f"cross-file line completion, {len(holes)} holes in {args.package}, greedy, first line compared")
     print(table(rows))
     if "exact_ratio" in results:
         print(f"exact-match ratio ours / llama.cpp prefix-only: {results['exact_ratio']:.2f} (target >= 1.5)")
-    save("cross_file", results)
+    save("cross_file" if args.package == "watchdog" else f"cross_file_{args.package}", results)
 
 
 if __name__ == "__main__":

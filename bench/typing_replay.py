@@ -8,7 +8,7 @@ model call. Then the very prompts our server sent to its model go to llama-cpp-p
 OpenAI-compatible server on the same GGUF (same max_tokens, stop strings, greedy) for
 the peer's round trip; its own built-in prefix reuse stays on, which only helps it.
 
-    python bench/typing_replay.py --peer-python /opt/peer-venv/bin/python [--chars 600] [--cps 8]
+    python bench/typing_replay.py --peer-python /opt/peer-venv/bin/python [--chars 600] [--cps 8] [--in-package]
 
 The typed file is `watchdog/events.py` from the watchdog wheel (a dependency, Apache-2.0):
 code that no one here wrote.
@@ -64,16 +64,30 @@ def keystroke(client: LanguageClient, uri: str, version: int, line: int, col: in
     return future, msg_id, line, col
 
 
+def package_workspace() -> Path:
+    """watchdog's package as the workspace, without the file being typed: the user writes
+    ``events.py`` inside the repository it belongs to, so the index and similar code have the rest."""
+    import shutil
+
+    import watchdog
+
+    workspace = Path(tempfile.mkdtemp()) / "watchdog"
+    shutil.copytree(Path(watchdog.__file__).parent, workspace, ignore=shutil.ignore_patterns("__pycache__"))
+    (workspace / "events.py").unlink()
+    return workspace
+
+
 async def replay(text: str, cps: float, home: Path, trace: Path, options: dict | None = None,
-                 start: asyncio.Barrier | None = None) -> dict:
+                 start: asyncio.Barrier | None = None, workspace: Path | None = None) -> dict:
     """One editor typing ``text``; ``options`` are its initializationOptions (a backendUrl, say);
-    with ``start``, typing begins when every editor sharing the barrier has its model loaded."""
+    with ``start``, typing begins when every editor sharing the barrier has its model loaded;
+    ``workspace``: the folder the file is typed in (an empty one by default)."""
     client = LanguageClient("typing-replay", "1")
     env = {**os.environ, "GHOSTWRIGHT_HOME": str(home), "GHOSTWRIGHT_TRACE_PROMPTS": str(trace)}
     await client.start_io(sys.executable, "-m", "ghostwright.cli", "serve", env=env)
     caps = types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
         inline_completion=types.InlineCompletionClientCapabilities()))
-    workspace = Path(tempfile.mkdtemp())
+    workspace = workspace or Path(tempfile.mkdtemp())
     await client.initialize_async(types.InitializeParams(capabilities=caps, root_uri=workspace.as_uri(),
                                                          initialization_options=options or {}))
     client.initialized(types.InitializedParams())
@@ -83,7 +97,7 @@ async def replay(text: str, cps: float, home: Path, trace: Path, options: dict |
     # Wait for the model to load before the clock starts (an editor session is long-lived).
     for _ in range(600):
         status = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghostwright.status"))
-        if status["loaded"]:
+        if status["loaded"] and status.get("indexScanned") is not False:
             break
         await asyncio.sleep(0.1)
     if start is not None:
@@ -177,13 +191,16 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=600, help="how much of the file to type")
     parser.add_argument("--cps", type=float, default=8.0, help="typing speed, characters per second")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--in-package", action="store_true",
+                        help="type events.py in a copy of watchdog's package (cross-file context), not an empty folder")
     args = parser.parse_args()
     from ghostwright.export.models import pull_profile
     from ghostwright.home import ghostwright_home
 
     full = pull_profile()["full"]
     trace = Path(tempfile.mkdtemp()) / "prompts.jsonl"
-    ours = asyncio.run(replay(source_text(args.chars), args.cps, ghostwright_home(), trace))
+    workspace = package_workspace() if args.in_package else None
+    ours = asyncio.run(replay(source_text(args.chars), args.cps, ghostwright_home(), trace, workspace=workspace))
     traced = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
     # Server-side, per model call: from the request (debounce included), and from the end of the
     # debounce (prompt building, engine, cleaning: what the peer's round trip is compared with).
@@ -194,7 +211,7 @@ def main() -> None:
     rows = [["metric", "value"]] + [[k, f"{v:.2f}" if isinstance(v, float) else str(v)] for k, v in ours.items()]
     print(f"typing {ours['keystrokes']} characters of watchdog/events.py at {args.cps} chars/s")
     print(table(rows))
-    result = {"ours": ours, "chars": args.chars, "cps": args.cps}
+    result = {"ours": ours, "chars": args.chars, "cps": args.cps, "in_package": args.in_package}
     if args.peer_python:
         peer = peer_round_trips(args.peer_python, default_model(("int8",))[1], trace, args.threads, full)
         result["peer"] = {"requests": len(peer), "round_trip_p50_ms": median(peer),
@@ -209,7 +226,7 @@ def main() -> None:
               f"{result['p50_ratio']:.2f} (target <= 0.5)")
         print(f"per model call: our p50 with the server's debounce / peer p50 = "
               f"{result['model_call_p50_ratio']:.2f}; without it = {result['model_time_p50_ratio']:.2f}")
-    save("typing_replay", result)
+    save("typing_replay_in_package" if args.in_package else "typing_replay", result)
 
 
 if __name__ == "__main__":

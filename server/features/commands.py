@@ -42,6 +42,7 @@ def register(server) -> None:
             "prefilledTokens": server.completions.prefilled_tokens,
             "typedAheadHits": server.typed_ahead.hits,
             "indexedFiles": len(server.index.indexed_paths()) if server.index is not None else None,
+            "indexScanned": server.index.wait(0) if server.index is not None else None,  # the first scan ended
             "engine": engine.stats() if engine is not None else None,
             "memory": process_memory(),
             "inFlight": len(ls.protocol._request_futures),  # handlers still running: a leak shows as growth
