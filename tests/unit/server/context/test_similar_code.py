@@ -119,3 +119,20 @@ def test_a_repeated_query_is_answered_from_the_last_one_until_a_file_changes() -
     store.update("b.py", INOTIFY.replace("InotifyEmitter", "PollingEmitter"))
     again = store.query(QUERY, limit=3)
     assert again is not first and {m.path for m in again} == {"a.py", "b.py"}
+
+
+def test_a_large_store_is_rebuilt_in_the_background_and_queries_never_wait() -> None:
+    import time
+
+    store = SimilarCode(sync_postings=0)  # every store counts as large
+    store.update("a.py", INOTIFY)
+    first = store.query(QUERY)  # answered from the (empty) windows there were; the rebuild started
+    assert first == []
+    deadline = time.monotonic() + 10
+    while not store.query(QUERY) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [m.path for m in store.query(QUERY)] == ["a.py"]
+    store.update("b.py", INOTIFY)  # until the rebuild ends, queries search the windows of a.py alone
+    while len(store.query(QUERY, limit=3)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert {m.path for m in store.query(QUERY, limit=3)} == {"a.py", "b.py"}
