@@ -188,7 +188,9 @@ def main() -> None:
     root = work / args.package
     shutil.copytree(package_root(args.package), root, ignore=shutil.ignore_patterns("__pycache__"))
     holes = find_holes(root, args.holes)
-    results = {"package": args.package, "holes": holes}
+    from importlib.metadata import version
+
+    results = {"package": args.package, "version": version(args.package), "holes": holes}
     records = asyncio.run(ours(root, holes, work / "home"))
     results["ours"] = {"summary": summary(records), "records": records}
     rows = [["engine", "exact match", "edit similarity (mean)", "s/hole (median)"]]
