@@ -19,6 +19,7 @@ from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.context.document import Document
 from ghostwright.server.context.languages import spec_for
 from ghostwright.server.context.workspace_index import WorkspaceIndex
+from support.code_samples import INOTIFY_EMITTER, KQUEUE_EMITTER_SO_FAR
 
 GOLDEN = Path(__file__).parent / "golden"
 CURSOR = "<|cursor|>"
@@ -259,29 +260,9 @@ def test_typing_keeps_everything_before_the_prefix_in_repository_fim(tmp_path: P
         assert before_prefix(built, REPO_FORMAT) == before_prefix(base, REPO_FORMAT), typed
 
 
-SIBLING = """\
-class InotifyEmitter(EventEmitter):
-    def queue_events(self, timeout):
-        event = self._inotify.read_event()
-        if event.is_moved_to:
-            src_path = self._decode_path(event.src_path)
-            dest_path = self._decode_path(event.dest_path)
-            cls = DirMovedEvent if event.is_directory else FileMovedEvent
-            self.queue_event(cls(src_path, dest_path))
-            self.queue_event(DirModifiedEvent(os.path.dirname(src_path)))
-            token = 'sk-abcdefghijklmnopqrstuvwx'
-"""
+SIBLING = INOTIFY_EMITTER + "            token = 'sk-abcdefghijklmnopqrstuvwx'\n"
 
-WRITING = """\
-class KqueueEmitter(EventEmitter):
-    def queue_events(self, timeout):
-        event = self._kqueue.read_event()
-        if event.is_moved_to:
-            src_path = self._decode_path(event.src_path)
-            dest_path = self._decode_path(event.dest_path)
-            cls = DirMovedEvent if event.is_directory else FileMovedEvent
-            <|cursor|>
-"""
+WRITING = KQUEUE_EMITTER_SO_FAR + "            <|cursor|>\n"
 
 
 def sibling_workspace(tmp_path: Path) -> WorkspaceIndex:

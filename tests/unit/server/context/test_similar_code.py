@@ -8,17 +8,9 @@ from ghostwright.server.context.similar_code import (
     identifier_hashes,
     query_lines,
 )
+from support.code_samples import INOTIFY_EMITTER, KQUEUE_EMITTER_SO_FAR
 
-INOTIFY = """\
-class InotifyEmitter(EventEmitter):
-    def queue_events(self, timeout):
-        event = self._inotify.read_event()
-        if event.is_moved_to:
-            src_path = self._decode_path(event.src_path)
-            dest_path = self._decode_path(event.dest_path)
-            cls = DirMovedEvent if event.is_directory else FileMovedEvent
-            self.queue_event(cls(src_path, dest_path))
-            self.queue_event(DirModifiedEvent(os.path.dirname(src_path)))
+INOTIFY = INOTIFY_EMITTER + """\
         elif event.is_modify:
             cls = DirModifiedEvent if event.is_directory else FileModifiedEvent
             self.queue_event(cls(src_path))
@@ -33,14 +25,7 @@ def render_table(rows, widths):
     return "\\n".join(out)
 """
 
-QUERY = """\
-    def queue_events(self, timeout):
-        event = self._kqueue.read_event()
-        if event.is_moved_to:
-            src_path = self._decode_path(event.src_path)
-            dest_path = self._decode_path(event.dest_path)
-            cls = DirMovedEvent if event.is_directory else FileMovedEvent
-"""
+QUERY = KQUEUE_EMITTER_SO_FAR.split("\n", 1)[1]  # the method, without its class line
 
 
 def test_the_window_sharing_the_most_identifiers_comes_first() -> None:
