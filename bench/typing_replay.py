@@ -144,6 +144,7 @@ async def replay(text: str, cps: float, home: Path, trace: Path, options: dict |
         "prompt_tokens_per_call": status["promptTokens"] / completed if completed else 0,
         "prefilled_tokens_per_call": status["prefilledTokens"] / completed if completed else 0,
         "routes": (status.get("engine") or {}).get("router", {}).get("decisions", {}),
+        "router_speeds": (status.get("engine") or {}).get("router", {}).get("speeds", {}),
         "server_peak_rss_mb": (status.get("memory") or {}).get("peakRssMb"),
         "server_rss_mb_after": (status.get("memory") or {}).get("rssMb"),
     }

@@ -53,6 +53,8 @@ PREFILL_CHUNK_BELOW_INLINE = 128
 # (bench/speculation.py).
 DRAFT_TOKENS = 0
 DRAFT_MIN_NGRAM = 1  # the shortest tail of the text a draft is looked up by
+# Calls that ended on their own: how many tokens they decoded tells the router how long answers run.
+_ANSWERED = (FinishReason.STOP, FinishReason.EOS, FinishReason.LENGTH)
 
 
 @dataclass
@@ -90,6 +92,7 @@ class _Job:
     stats: GenerationStats = field(default_factory=GenerationStats)
     superseded: bool = False
     finished: bool = False
+    reason: FinishReason | None = None
     running: bool = False  # holds a slot: prefill has begun
     steps: Iterator[None] | None = None
 
@@ -251,6 +254,7 @@ class OnnxEngine:
         if job.finished:
             return
         job.finished = True
+        job.reason = reason
         job.out.put(Chunk(text=text, done=True, finish=reason, stats=job.stats, error=error))
         with self._cond:
             self._finished[reason.value] = self._finished.get(reason.value, 0) + 1
@@ -302,7 +306,8 @@ class OnnxEngine:
         finally:
             tier.pool.release(slot)
             if job.finished:  # warm-up requests measure speed but spend no budget
-                self.router.record(tier_name, stats, count_budget=not (request.request_id or "").startswith("warm-up/"))
+                self.router.record(tier_name, stats, count_budget=not (request.request_id or "").startswith("warm-up/"),
+                                   answered=job.reason in _ANSWERED)
 
     def _encode(self, tier: Tier, request: GenerationRequest) -> tuple[list[int], str]:
         """The prompt as ``tier``'s ids, and the text token healing took off its end ("" if none).

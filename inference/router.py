@@ -14,24 +14,48 @@ from dataclasses import dataclass, field
 from ghostwright.inference.api import GenerationRequest, GenerationStats, Priority
 
 BUDGET_SWITCH_FRACTION = 0.9  # past this share of the full tier's token budget, use mini
+# A prefill this long says what a prompt token costs; a shorter one mostly measures the fixed cost
+# of one forward step (with KV reuse most calls prefill one or two tokens: ~25 ms "per token").
+MIN_PREFILL_SAMPLE = 32
 
 
 @dataclass
 class TierSpeed:
+    """What a tier's calls cost, learned from the calls it served. A prefill of n tokens costs
+    one forward step (about a decode step) plus n times the per-token rate; a call decodes
+    about as many tokens as its recent calls did, not its max_tokens (an inline completion
+    usually stops at the end of a line)."""
+
     prefill_s_per_token: float = 0.002
     decode_s_per_token: float = 0.02
+    generated_tokens: float | None = None  # moving average; None until a call has finished
     samples: int = 0
+    prefill_samples: int = 0
 
-    def update(self, stats: GenerationStats, alpha: float = 0.3) -> None:
+    def update(self, stats: GenerationStats, alpha: float = 0.3, answered: bool = True) -> None:
+        """``answered``: the call ended on its own (stop, end of text, max_tokens); a cancelled
+        one's few tokens say nothing of how long an answer is."""
         # The first measurement replaces the guess outright: the guess is not a measurement.
-        weight = 1.0 if self.samples == 0 else alpha
-        if stats.prefilled_tokens:
-            rate = stats.prefill_s / stats.prefilled_tokens
-            self.prefill_s_per_token += weight * (rate - self.prefill_s_per_token)
         if stats.generated_tokens > 1:
+            weight = 1.0 if self.samples == 0 else alpha
             rate = stats.decode_s / stats.generated_tokens
             self.decode_s_per_token += weight * (rate - self.decode_s_per_token)
+        if stats.prefilled_tokens >= MIN_PREFILL_SAMPLE:
+            rate = max(stats.prefill_s - self.decode_s_per_token, 0.0) / stats.prefilled_tokens
+            weight = 1.0 if self.prefill_samples == 0 else alpha
+            self.prefill_s_per_token += weight * (rate - self.prefill_s_per_token)
+            self.prefill_samples += 1
+        if answered:
+            last = float(stats.generated_tokens)
+            self.generated_tokens = last if self.generated_tokens is None \
+                else self.generated_tokens + alpha * (last - self.generated_tokens)
         self.samples += 1
+
+    def estimate_s(self, new_prompt_tokens: int, max_tokens: int) -> float:
+        """Seconds a call would take: prefilling ``new_prompt_tokens`` and decoding."""
+        prefill = self.decode_s_per_token + new_prompt_tokens * self.prefill_s_per_token if new_prompt_tokens else 0.0
+        tokens = max_tokens if self.generated_tokens is None else min(max_tokens, max(self.generated_tokens, 1.0))
+        return prefill + tokens * self.decode_s_per_token
 
 
 @dataclass
@@ -64,16 +88,14 @@ class Router:
         if self.full_token_budget and self.spent_full_tokens >= BUDGET_SWITCH_FRACTION * self.full_token_budget:
             return "mini", "full budget 90% spent"
         if request.priority == Priority.INLINE and request.deadline is not None:
-            speed = self.speeds["full"]
-            estimate = (queued_s + new_tokens * speed.prefill_s_per_token
-                        + request.max_tokens * speed.decode_s_per_token)
+            estimate = queued_s + self.speeds["full"].estimate_s(new_tokens, request.max_tokens)
             if now + estimate > request.deadline:
                 return "mini", f"deadline (full would take ~{estimate * 1000:.0f} ms)"
         return "full", "default"
 
-    def record(self, tier: str, stats: GenerationStats, count_budget: bool = True) -> None:
+    def record(self, tier: str, stats: GenerationStats, count_budget: bool = True, answered: bool = True) -> None:
         with self._lock:
-            self.speeds[tier].update(stats)
+            self.speeds[tier].update(stats, answered=answered)
             if tier == "full" and count_budget:
                 self.spent_full_tokens += stats.prefilled_tokens + stats.generated_tokens
 
@@ -85,6 +107,8 @@ class Router:
                 "spent_full_tokens": self.spent_full_tokens,
                 "decisions": dict(self.decisions),
                 "speeds": {t: {"prefill_ms_per_token": round(s.prefill_s_per_token * 1e3, 3),
-                               "decode_ms_per_token": round(s.decode_s_per_token * 1e3, 3)}
+                               "decode_ms_per_token": round(s.decode_s_per_token * 1e3, 3),
+                               "generated_tokens": None if s.generated_tokens is None
+                               else round(s.generated_tokens, 1)}
                            for t, s in self.speeds.items()},
             }

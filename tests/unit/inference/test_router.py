@@ -19,18 +19,43 @@ def measured(prefill_ms: float, decode_ms: float) -> GenerationStats:
 def test_the_first_measurement_replaces_the_guess() -> None:
     speed = TierSpeed()
     speed.update(measured(prefill_ms=1.0, decode_ms=10.0))
-    assert (round(speed.prefill_s_per_token, 6), round(speed.decode_s_per_token, 6)) == (0.001, 0.01)
+    # 100 tokens in 0.1 s: one forward step (a decode step, 10 ms) plus 0.9 ms a token
+    assert (round(speed.prefill_s_per_token, 6), round(speed.decode_s_per_token, 6)) == (0.0009, 0.01)
     speed.update(measured(prefill_ms=2.0, decode_ms=20.0))  # later ones are averaged in
     assert 0.01 < speed.decode_s_per_token < 0.02
+
+
+def test_a_prefill_of_a_few_tokens_does_not_teach_the_per_token_rate() -> None:
+    """With KV reuse most calls prefill one token in about one forward step (~25 ms): taken as a
+    per-token rate, a 280-token prompt looked like 7 s and every call after a context change went
+    to mini, whose calls never refreshed full's cache (measured in the typing replay inside a package)."""
+    speed = TierSpeed()
+    speed.update(measured(prefill_ms=2.0, decode_ms=20.0))
+    for _ in range(20):
+        speed.update(GenerationStats(prefilled_tokens=1, prefill_s=0.025, generated_tokens=8, decode_s=0.16))
+    assert round(speed.prefill_s_per_token, 6) == 0.0018  # (0.2 s - one 20 ms step) / 100
+    assert speed.estimate_s(280, 48) < 1.0
+
+
+def test_the_estimate_decodes_as_many_tokens_as_recent_calls_did() -> None:
+    speed = TierSpeed()
+    assert speed.estimate_s(0, 48) == 48 * speed.decode_s_per_token  # nothing measured: the longest answer
+    speed.update(GenerationStats(generated_tokens=10, decode_s=0.1))
+    assert speed.estimate_s(0, 48) == 10 * 0.01
+    assert speed.estimate_s(0, 4) == 4 * 0.01  # never more than the request may decode
+    assert speed.estimate_s(100, 4) == 0.01 + 100 * speed.prefill_s_per_token + 4 * 0.01
+    speed.update(GenerationStats(generated_tokens=1, decode_s=0.01), answered=False)  # cancelled by a keystroke
+    assert speed.generated_tokens == 10
 
 
 def test_a_deadline_full_would_miss_goes_to_mini_and_one_it_meets_stays() -> None:
     router = Router(("full", "mini"))
     router.record("full", measured(prefill_ms=1.0, decode_ms=10.0))
-    # 48 tokens at 10 ms = 0.48 s of decode, plus the uncached part of the prompt at 1 ms a token
+    # 20 tokens (as the measured call) at 10 ms = 0.2 s of decode, plus one step and the uncached
+    # part of the prompt at 0.9 ms a token
     assert router.choose(inline(1.0), 100, 0.0, 100.0)[0] == "full"
     assert router.choose(inline(1.0), 900, 0.0, 100.0)[0] == "mini"
-    assert router.choose(inline(0.3), 0, 0.0, 100.0)[0] == "mini"
+    assert router.choose(inline(0.15), 0, 0.0, 100.0)[0] == "mini"
 
 
 def test_requested_tier_and_spent_budget() -> None:
