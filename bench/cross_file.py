@@ -198,7 +198,7 @@ def main() -> None:
     rows.append(["ghostwright serve (repo context; FIM mid-line)", f"{s['exact']}/{s['holes']}",
                  f"{s['similarity_mean']:.3f}", f"{s['seconds_median']:.2f}"])
     if args.peer_python:
-        _, gguf = default_model(("int8",))
+        _, gguf = default_model()
         job = work / "job.json"
         job.write_text(json.dumps({"holes": [{**h, "prefix": with_hole((root / h["path"]).read_text(), h)[1]}
                                              for h in holes]}))

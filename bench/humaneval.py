@@ -178,7 +178,9 @@ def main() -> None:
                         help="threads for llama.cpp (default --threads; 1 avoids its spin-waits on a busy machine)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N tasks")
     parser.add_argument("--max-tokens", type=int, default=384)
-    parser.add_argument("--runs", default="int8,llama.cpp")
+    parser.add_argument("--runs", default=None,
+                        help="comma-separated: variants of the default model and/or llama.cpp "
+                             "(default: the default profile's full-tier variant and llama.cpp)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--gguf", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
@@ -190,9 +192,14 @@ def main() -> None:
     tasks = {t["task_id"]: t for t in load_tasks()[: args.limit]}
     prompts = RESULTS / "humaneval_prompts.tmp"
     RESULTS.mkdir(exist_ok=True)
-    model_dir, gguf = default_model(("int8",))
+    from ghostwright.export.catalogue import DEFAULT_PROFILE, PROFILES
+
+    runs = (args.runs or f"{PROFILES[DEFAULT_PROFILE].full.variant},llama.cpp").split(",")
+    variants = tuple(r for r in runs if r != "llama.cpp")
+    model_dir, gguf = default_model(variants or None)
+    template_from = model_dir / (variants[0] if variants else PROFILES[DEFAULT_PROFILE].full.variant)
     messages = [user_message(task) for task in tasks.values()]
-    texts = {m: chat_text([{"role": "user", "content": m}], model_dir / "int8") for m in messages}
+    texts = {m: chat_text([{"role": "user", "content": m}], template_from) for m in messages}
     prompts.write_text(json.dumps({"texts": texts, "prompts": [
         {"task_id": key, "message": user_message(task)} for key, task in tasks.items()]}))
     common = ["--max-tokens", str(args.max_tokens), "--prompts", str(prompts)]
@@ -205,7 +212,7 @@ def main() -> None:
         kept = json.loads(earlier.read_text())
         if kept.get("max_tokens") == args.max_tokens and kept.get("model") == model_dir.name:
             results = {k: v for k, v in kept["results"].items() if len(v["records"]) == len(tasks)}
-    for run in args.runs.split(","):
+    for run in runs:
         if run == "llama.cpp":
             python, where = args.peer_python, ["--gguf", str(gguf), *peer_threads]
         else:

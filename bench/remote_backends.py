@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--peer-python", required=True, help="a python with llama-cpp-python[server]")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    _, gguf = default_model(("int8",))
+    _, gguf = default_model()
     work = Path(tempfile.mkdtemp(prefix="gw-remote-"))
     results = {}
     port = free_port()

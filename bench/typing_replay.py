@@ -214,7 +214,7 @@ def main() -> None:
     print(table(rows))
     result = {"ours": ours, "chars": args.chars, "cps": args.cps, "in_package": args.in_package}
     if args.peer_python:
-        peer = peer_round_trips(args.peer_python, default_model(("int8",))[1], trace, args.threads, full)
+        peer = peer_round_trips(args.peer_python, default_model()[1], trace, args.threads, full)
         result["peer"] = {"requests": len(peer), "round_trip_p50_ms": median(peer),
                           "round_trip_p95_ms": percentile(peer, 95)}
         peer_p50 = result["peer"]["round_trip_p50_ms"]
