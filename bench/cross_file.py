@@ -174,6 +174,9 @@ def summary(records: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--peer-python", help="a python with llama-cpp-python installed")
+    parser.add_argument("--peer-from", type=Path,
+                        help="reuse llama.cpp's answers from an earlier results file of the very same holes (greedy "
+                             "on identical prompts: its exact matches do not change; its seconds are that run's)")
     parser.add_argument("--holes", type=int, default=60)
     parser.add_argument("--package", choices=PACKAGES, default="watchdog")
     parser.add_argument("--threads", type=int, default=2)
@@ -197,7 +200,16 @@ def main() -> None:
     s = results["ours"]["summary"]
     rows.append(["ghostwright serve (repo context; FIM mid-line)", f"{s['exact']}/{s['holes']}",
                  f"{s['similarity_mean']:.3f}", f"{s['seconds_median']:.2f}"])
-    if args.peer_python:
+    if args.peer_from:
+        earlier = json.loads(args.peer_from.read_text())
+        if earlier.get("holes") != holes or "llama.cpp" not in earlier:
+            raise SystemExit(f"{args.peer_from} has no llama.cpp answers for these very holes: run the peer")
+        results["llama.cpp"] = {**earlier["llama.cpp"], "reused_from": earlier.get("version")}
+        p = results["llama.cpp"]["summary"]
+        rows.append(["llama.cpp prefix-only (reused answers)", f"{p['exact']}/{p['holes']}",
+                     f"{p['similarity_mean']:.3f}", f"{p['seconds_median']:.2f}"])
+        results["exact_ratio"] = s["exact"] / p["exact"] if p["exact"] else float("inf")
+    elif args.peer_python:
         _, gguf = default_model()
         job = work / "job.json"
         job.write_text(json.dumps({"holes": [{**h, "prefix": with_hole((root / h["path"]).read_text(), h)[1]}
