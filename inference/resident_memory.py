@@ -39,11 +39,10 @@ if sys.platform.startswith("linux"):
 
 
 def release_free_memory() -> bool:
-    """Return freed heap pages to the system; whether anything could be asked."""
+    """Return freed heap pages to the system; whether any were returned."""
     if _libc is None:
         return False
-    _libc.malloc_trim(0)
-    return True
+    return bool(_libc.malloc_trim(0))
 
 
 def mappings_of(folder: Path) -> list[tuple[int, int]]:

@@ -28,24 +28,27 @@ class TierSpeed:
 
     prefill_s_per_token: float = 0.002
     decode_s_per_token: float = 0.02
-    generated_tokens: float | None = None  # moving average; None until a call has finished
+    generated_tokens: float | None = None  # moving average; None until an inline call has finished
     samples: int = 0
+    decode_samples: int = 0
     prefill_samples: int = 0
 
-    def update(self, stats: GenerationStats, alpha: float = 0.3, answered: bool = True) -> None:
-        """``answered``: the call ended on its own (stop, end of text, max_tokens); a cancelled
-        one's few tokens say nothing of how long an answer is."""
+    def update(self, stats: GenerationStats, alpha: float = 0.3, inline_answer: bool = True) -> None:
+        """``inline_answer``: an inline call that ended on its own (stop, end of text, max_tokens):
+        a cancelled one's few tokens, or a chat answer's hundreds, say nothing of how long an
+        inline answer runs."""
         # The first measurement replaces the guess outright: the guess is not a measurement.
         if stats.generated_tokens > 1:
-            weight = 1.0 if self.samples == 0 else alpha
+            weight = 1.0 if self.decode_samples == 0 else alpha
             rate = stats.decode_s / stats.generated_tokens
             self.decode_s_per_token += weight * (rate - self.decode_s_per_token)
-        if stats.prefilled_tokens >= MIN_PREFILL_SAMPLE:
+            self.decode_samples += 1
+        if stats.prefilled_tokens >= MIN_PREFILL_SAMPLE and stats.prefill_s > 0:
             rate = max(stats.prefill_s - self.decode_s_per_token, 0.0) / stats.prefilled_tokens
             weight = 1.0 if self.prefill_samples == 0 else alpha
             self.prefill_s_per_token += weight * (rate - self.prefill_s_per_token)
             self.prefill_samples += 1
-        if answered:
+        if inline_answer:
             last = float(stats.generated_tokens)
             self.generated_tokens = last if self.generated_tokens is None \
                 else self.generated_tokens + alpha * (last - self.generated_tokens)
@@ -93,9 +96,10 @@ class Router:
                 return "mini", f"deadline (full would take ~{estimate * 1000:.0f} ms)"
         return "full", "default"
 
-    def record(self, tier: str, stats: GenerationStats, count_budget: bool = True, answered: bool = True) -> None:
+    def record(self, tier: str, stats: GenerationStats, count_budget: bool = True,
+               inline_answer: bool = True) -> None:
         with self._lock:
-            self.speeds[tier].update(stats, answered=answered)
+            self.speeds[tier].update(stats, inline_answer=inline_answer)
             if tier == "full" and count_budget:
                 self.spent_full_tokens += stats.prefilled_tokens + stats.generated_tokens
 

@@ -44,8 +44,17 @@ def test_the_estimate_decodes_as_many_tokens_as_recent_calls_did() -> None:
     assert speed.estimate_s(0, 48) == 10 * 0.01
     assert speed.estimate_s(0, 4) == 4 * 0.01  # never more than the request may decode
     assert speed.estimate_s(100, 4) == 0.01 + 100 * speed.prefill_s_per_token + 4 * 0.01
-    speed.update(GenerationStats(generated_tokens=1, decode_s=0.01), answered=False)  # cancelled by a keystroke
+    speed.update(GenerationStats(generated_tokens=1, decode_s=0.01), inline_answer=False)  # cancelled by a keystroke
+    speed.update(GenerationStats(generated_tokens=300, decode_s=3.0), inline_answer=False)  # a chat answer
     assert speed.generated_tokens == 10
+
+
+def test_a_call_cut_off_before_its_prefill_teaches_nothing_about_prefill() -> None:
+    speed = TierSpeed()
+    speed.update(measured(prefill_ms=1.0, decode_ms=10.0))
+    speed.update(GenerationStats(prefilled_tokens=0, prefill_s=0.0))  # superseded while queued
+    speed.update(GenerationStats(prefilled_tokens=200, prefill_s=0.0))  # stats of a call that never ran
+    assert round(speed.prefill_s_per_token, 6) == 0.0009
 
 
 def test_a_deadline_full_would_miss_goes_to_mini_and_one_it_meets_stays() -> None:
