@@ -163,7 +163,7 @@ def main() -> None:
         results[variant] = run_worker(sys.executable, script, ["--worker", variant, "--model-dir", str(model_dir),
                                                                *common])
     peer = results["llama.cpp"]
-    rows = [["metric", f"llama.cpp {gguf.name}", "ours int8 (full)", "ratio", "ours int4", "ratio"]]
+    rows = [["metric", f"llama.cpp {gguf.name}", "ours int8", "ratio", "ours int4 (default full tier)", "ratio"]]
 
     def row(name: str, get, higher_is_better: bool = True, fmt: str = "{:.0f}") -> None:
         cells = [name, fmt.format(get(peer))]
