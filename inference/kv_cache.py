@@ -8,7 +8,6 @@ character costs a few tokens of prefill, not the whole prompt.
 from __future__ import annotations
 
 import ctypes
-import functools
 import mmap
 import os
 import time
@@ -17,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import onnxruntime as ort
+
+from ghostwright.inference.resident_memory import libc
 
 
 @dataclass
@@ -66,26 +67,17 @@ def _lazy_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 def resident_bytes(value: ort.OrtValue) -> int:
     """Resident bytes of a CPU OrtValue's buffer (mincore(2)); 0 on a GPU or where it cannot be asked."""
-    if value.device_name() != "cpu" or _libc() is None:
+    mincore = getattr(libc(), "mincore", None)
+    if value.device_name() != "cpu" or mincore is None:
         return 0
     size = int(np.prod(value.shape())) * value.numpy().itemsize if value.shape() else 0
     start = value.data_ptr()
     base = start - start % _PAGE
     pages = (start + size - base + _PAGE - 1) // _PAGE
     vector = (ctypes.c_ubyte * pages)()
-    if _libc().mincore(ctypes.c_void_p(base), ctypes.c_size_t(pages * _PAGE), vector) != 0:
+    if mincore(ctypes.c_void_p(base), ctypes.c_size_t(pages * _PAGE), vector) != 0:
         return 0
     return sum(b & 1 for b in bytes(vector)) * _PAGE
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_ubyte)]
-        return libc
-    except (OSError, AttributeError):
-        return None
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:

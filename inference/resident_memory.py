@@ -17,32 +17,41 @@ On a system without glibc or without MADV_PAGEOUT (Linux < 5.4, macOS) nothing i
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import logging
 import sys
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-MADV_PAGEOUT = 21
+MADV_PAGEOUT = 21  # Linux's number: on another system 21 may mean something else
 
-_libc = None
-if sys.platform.startswith("linux"):
+_SIGNATURES = {  # the C library's functions this package calls: name -> (argument types, result type)
+    "mincore": ([ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_ubyte)], ctypes.c_int),
+    "madvise": ([ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int),
+    "malloc_trim": ([ctypes.c_size_t], ctypes.c_int),  # glibc only
+}
+
+
+@functools.cache
+def libc() -> ctypes.CDLL | None:
+    """The process's C library with the signatures above set on those it has (None where it
+    cannot be loaded); ``getattr(libc(), name, None)`` is None for a function it lacks."""
     try:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        _libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        _libc.malloc_trim.restype = ctypes.c_int
-        _libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        _libc.madvise.restype = ctypes.c_int
-    except (OSError, AttributeError):  # not glibc
-        _libc = None
+        lib = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    for name, (arguments, result) in _SIGNATURES.items():
+        function = getattr(lib, name, None)
+        if function is not None:
+            function.argtypes, function.restype = arguments, result
+    return lib
 
 
 def release_free_memory() -> bool:
     """Return freed heap pages to the system; whether any were returned."""
-    if _libc is None:
-        return False
-    return bool(_libc.malloc_trim(0))
+    trim = getattr(libc(), "malloc_trim", None)
+    return bool(trim(0)) if trim is not None else False
 
 
 def mappings_of(folder: Path) -> list[tuple[int, int]]:
@@ -64,11 +73,12 @@ def mappings_of(folder: Path) -> list[tuple[int, int]]:
 def page_out_files(folder: Path) -> int:
     """Ask the kernel to reclaim the resident pages of this process's mappings of files in
     ``folder``; the number of mappings it accepted the advice for."""
-    if _libc is None:
+    madvise = getattr(libc(), "madvise", None) if sys.platform.startswith("linux") else None
+    if madvise is None:
         return 0
     advised = 0
     for start, end in mappings_of(folder):
-        if _libc.madvise(start, end - start, MADV_PAGEOUT) != 0:
+        if madvise(start, end - start, MADV_PAGEOUT) != 0:
             log.debug("madvise(MADV_PAGEOUT) refused (errno %d): keeping the pages", ctypes.get_errno())
             return advised
         advised += 1

@@ -134,7 +134,8 @@ class SimilarCode:
         self._dirty = False  # a file changed since self._flat was built
         self._rebuilding = False  # a background rebuild is under way
         self._lock = threading.Lock()
-        self._last: tuple[tuple[object, ...], list[Match]] | None = None  # the last query and its answer
+        # The last query: the windows it searched, its arguments, its answer.
+        self._last: tuple[_Flat, tuple[object, ...], list[Match]] | None = None
         self.full = False  # some file was left out: the text cap was reached
 
     def update(self, path: str, text: str) -> None:
@@ -164,12 +165,12 @@ class SimilarCode:
         windows of one file that overlap a better one are skipped. The query is the same for every
         keystroke on one line, so the last answer is kept until the query or the windows change."""
         flat = self._flattened()
-        key = (flat, code, exclude, limit, min_score)
+        key = (code, exclude, limit, min_score)
         last = self._last
-        if last is not None and last[0][0] is flat and last[0][1:] == key[1:]:
-            return last[1]
+        if last is not None and last[0] is flat and last[1] == key:
+            return last[2]
         found = _search(flat, code, exclude, limit, min_score)
-        self._last = (key, found)
+        self._last = (flat, key, found)
         return found
 
     def _flattened(self) -> _Flat:
