@@ -44,7 +44,7 @@ from ghostwright.server.context.document import Document
 from ghostwright.server.context.secrets import ensure_not_secret, redact
 from ghostwright.server.context.slicing import Slice, enclosing_slices, import_slices
 
-__all__ = ["CompletionPrompt", "PieceInfo", "build_completion_prompt", "should_trigger"]
+__all__ = ["CompletionPrompt", "CrossFileContext", "PieceInfo", "build_completion_prompt", "should_trigger"]
 
 CONTEXT_SHARE = 0.30  # of budget_tokens, for header, imports, definitions, edits, signatures
 SUFFIX_SHARE = 0.15  # of budget_tokens, for the suffix (sent with FIM, else only kept)
@@ -68,6 +68,16 @@ class CompletionPrompt:
     mode: str  # "single" | "multi"
     stop: list[str]
     pieces: list[PieceInfo]
+    context: CrossFileContext  # what was gathered from other files, packed or not: reusable while typing on
+
+
+@dataclass(frozen=True)
+class CrossFileContext:
+    """Snippets from other files as gathered for one cursor, before packing: (kind, path, code), similar
+    code first. Handing it back to the next build keeps the prompt's head, and so the engine's KV
+    cache, the same while the user types on (see :mod:`ghostwright.server.completion.sticky_context`)."""
+
+    pieces: tuple[tuple[str, str, str], ...]
 
 
 def build_completion_prompt(
@@ -82,10 +92,12 @@ def build_completion_prompt(
     fim_at_line_start: bool = True,
     repo: str = "",
     time_budget_s: float = 0.05,
+    reuse_context: CrossFileContext | None = None,
 ) -> CompletionPrompt:
     """The prompt for a completion at str index ``offset`` of ``doc``, within ``budget_tokens``.
     ``fim``: the model reads the suffix, so it gets a share of the budget (unless the cursor
-    starts a line and the model is given only the prefix there: ``fim_at_line_start``)."""
+    starts a line and the model is given only the prefix there: ``fim_at_line_start``).
+    ``reuse_context``: another build's cross-file context, used instead of gathering it anew."""
     ensure_not_secret(doc.path)
     fim = fim and (fim_at_line_start or not starts_a_line(doc.text, offset))
     piece_s = time_budget_s / 6  # six slices, each with its own deadline
@@ -105,20 +117,23 @@ def build_completion_prompt(
     here = display_path(doc.path or doc.uri, index)
     snippets: list[Snippet] = []
     head: list[str] = []  # this file's own lines above the prefix window
+    context = CrossFileContext(())
     if comment is not None:
         pieces.take("header", f"{comment} Path: {here}\n", here)
+        context = reuse_context or CrossFileContext((
+            *(("similar", p, c) for p, c in similar_pieces(doc, offset, index, here)),
+            *(("definition", p, c) for p, c in definition_pieces(doc, offset, index, here, deadline())),
+            *(("recent", p, c) for p, c in recent_pieces(doc, window.start_line, after.end_line, recent_edits,
+                                                          index))))
         similar_cap = int(context_budget * SIMILAR_SHARE)
-        for path, code in similar_pieces(doc, offset, index, here):
+        shown: list[Snippet] = []
+        for kind, path, code in context.pieces:
             snippet = Snippet(path, redact(code))
-            if pieces.take("similar", commented_snippet(snippet, comment), path, cap=similar_cap):
-                snippets.append(snippet)
-        shown = list(snippets)
-        others = [("definition", p, c) for p, c in definition_pieces(doc, offset, index, here, deadline())]
-        others += [("recent", p, c) for p, c in recent_pieces(doc, window.start_line, after.end_line, recent_edits,
-                                                               index)]
-        for kind, path, code in others:
-            snippet = Snippet(path, redact(code))
-            if not _shown_in(snippet, shown) and pieces.take(kind, commented_snippet(snippet, comment), path):
+            if kind == "similar":
+                if pieces.take(kind, commented_snippet(snippet, comment), path, cap=similar_cap):
+                    snippets.append(snippet)
+                    shown.append(snippet)
+            elif not _shown_in(snippet, shown) and pieces.take(kind, commented_snippet(snippet, comment), path):
                 snippets.append(snippet)
         imports = [s for s in import_slices(doc, before_line=window.start_line, deadline=deadline())
                    if s.end_line < window.start_line]
@@ -137,7 +152,7 @@ def build_completion_prompt(
         infos.append(PieceInfo("suffix", suffix_cost))
     mode = completion_mode(doc, offset)
     prompt = InfillPrompt("".join(head) + prefix, suffix, here, doc.language, comment, tuple(snippets), repo)
-    return CompletionPrompt(prompt, prefix, suffix, mode, stop_strings(doc.spec, mode), infos)
+    return CompletionPrompt(prompt, prefix, suffix, mode, stop_strings(doc.spec, mode), infos, context)
 
 
 class _Pieces:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ghostwright.inference.api import CancelToken, FinishReason, GenerationRequest, Priority
 from ghostwright.server.completion.postprocess import clean_completion, clean_partial
 from ghostwright.server.completion.prompt import build_completion_prompt, should_trigger
+from ghostwright.server.completion.sticky_context import StickyContext
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class CompletionService:
         self.completed_calls = 0
         self.prompt_tokens = 0  # totals over completed model calls, for status and benchmarks
         self.prefilled_tokens = 0
+        self.sticky = StickyContext()  # cross-file context kept while the user types on
         self._trace = os.environ.get("GHOSTWRIGHT_TRACE_PROMPTS")  # benchmarks only: a local JSONL file
 
     async def suggest(self, uri: str, line: int, character: int, *, automatic: bool,
@@ -69,6 +71,7 @@ class CompletionService:
             return None
         if not should_trigger(doc, offset, automatic=automatic):  # secret files, code right of the cursor
             return None
+        in_burst = self.sticky.arrived(uri, started) and automatic
         before = doc.text[:offset]
         cached = server.typed_ahead.lookup(uri, before)
         if cached is not None:
@@ -81,10 +84,14 @@ class CompletionService:
         asked = time.monotonic()  # the model's share of the latency starts after the debounce
         engine = await server.engines.get()
         info = engine.info()
+        reused = self.sticky.reusable(uri, line, asked) if in_burst else None
         built = build_completion_prompt(
             doc, offset, index=server.index, recent_edits=server.recent_edits,
             count_tokens=engine.count_tokens, budget_tokens=settings.prompt_tokens,
-            fim=info.fim, fim_at_line_start=info.fim_at_line_start, repo=server.workspace_name())
+            fim=info.fim, fim_at_line_start=info.fim_at_line_start, repo=server.workspace_name(),
+            reuse_context=reused)
+        if reused is None:
+            self.sticky.keep(uri, line, asked, built.context)
         max_tokens = settings.max_tokens if built.mode == "multi" else min(settings.max_tokens, SINGLE_LINE_MAX_TOKENS)
         request = GenerationRequest(
             prompt=built.prompt, max_tokens=max_tokens, stop=built.stop,

@@ -49,4 +49,5 @@ def register(server) -> None:
         uri = params.text_document.uri
         server.documents.pop(uri, None)
         server.typed_ahead.forget(uri)
+        server.completions.sticky.forget(uri)
         server.recent_edits.forget(uri)  # a closed file's edits are no longer "what the user is doing"

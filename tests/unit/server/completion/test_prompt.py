@@ -308,3 +308,17 @@ def test_typing_keeps_the_similar_code_before_the_prefix(tmp_path: Path) -> None
         doc, offset = doc_at(WRITING.replace(CURSOR, typed + CURSOR), "observers/kqueue.py", str(tmp_path))
         built = build(doc, offset, budget=1000, index=index, fim=True)
         assert before_prefix(built, REPO_FORMAT) == before_prefix(base, REPO_FORMAT), typed
+
+
+def test_a_reused_context_keeps_the_head_across_new_lines(tmp_path: Path) -> None:
+    """New lines change the query for similar code and the names looked up; a context handed back
+    from the last build keeps every snippet, so only the file's own text is prefilled again."""
+    index = sibling_workspace(tmp_path)
+    base = build(*doc_at(WRITING, "observers/kqueue.py", str(tmp_path)), budget=1000, index=index, fim=True)
+    typed = "self.queue_event(DirMovedEvent(src_path, dest_path))\n            FileMovedEvent\n            "
+    doc, offset = doc_at(WRITING.replace(CURSOR, typed + CURSOR), "observers/kqueue.py", str(tmp_path))
+    fresh = build(doc, offset, budget=1000, index=index, fim=True)
+    assert fresh.prompt.snippets != base.prompt.snippets  # what gathering anew would have cost
+    reused = build(doc, offset, budget=1000, index=index, fim=True, reuse_context=base.context)
+    assert reused.prompt.snippets == base.prompt.snippets and reused.context is base.context
+    assert before_prefix(reused, REPO_FORMAT)[:-1] == before_prefix(base, REPO_FORMAT)[:-1]
