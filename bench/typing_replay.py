@@ -77,11 +77,20 @@ def package_workspace() -> Path:
     return workspace
 
 
+def pauses_here(text: str, at: int) -> bool:
+    """Whether a typist pauses after ``text[at]``: at a new line's indentation, before its code,
+    where an editor user waits to see what the assistant suggests for the line."""
+    line_start = text.rfind("\n", 0, at + 1) + 1
+    return at + 1 < len(text) and not text[at + 1].isspace() and not text[line_start : at + 1].strip() \
+        and line_start > 0
+
+
 async def replay(text: str, cps: float, home: Path, trace: Path, options: dict | None = None,
-                 start: asyncio.Barrier | None = None, workspace: Path | None = None) -> dict:
+                 start: asyncio.Barrier | None = None, workspace: Path | None = None, pause_s: float = 0.0) -> dict:
     """One editor typing ``text``; ``options`` are its initializationOptions (a backendUrl, say);
     with ``start``, typing begins when every editor sharing the barrier has its model loaded;
-    ``workspace``: the folder the file is typed in (an empty one by default)."""
+    ``workspace``: the folder the file is typed in (an empty one by default); ``pause_s``: the
+    typist stops this long at each new line's indentation (see :func:`pauses_here`)."""
     client = LanguageClient("typing-replay", "1")
     env = {**os.environ, "GHOSTWRIGHT_HOME": str(home), "GHOSTWRIGHT_TRACE_PROMPTS": str(trace)}
     await client.start_io(sys.executable, "-m", "ghostwright.cli", "serve", env=env)
@@ -103,6 +112,7 @@ async def replay(text: str, cps: float, home: Path, trace: Path, options: dict |
     if start is not None:
         await start.wait()
     latencies: list[float] = []
+    at_pauses: list[float | None] = []  # per pause: the latency of a shown suggestion, or None
     shown = cancelled = errors = 0
     pending: tuple[object, float] | None = None
     line = col = 0
@@ -126,6 +136,11 @@ async def replay(text: str, cps: float, home: Path, trace: Path, options: dict |
         sent = time.monotonic()
         future.add_done_callback(lambda f, s=sent: on_done(f, s))
         pending = (future, msg_id)
+        if pause_s and pauses_here(text, version - 2):
+            await asyncio.sleep(pause_s)
+            answer = future.result() if future.done() and not future.cancelled() and future.exception() is None \
+                else None
+            at_pauses.append(latencies[-1] if answer and answer.items else None)
         await asyncio.sleep(1 / cps)
     if pending is not None:
         await asyncio.wrap_future(pending[0])
@@ -134,7 +149,11 @@ async def replay(text: str, cps: float, home: Path, trace: Path, options: dict |
     client.exit(None)
     await client.stop()
     calls, completed = status["modelCalls"], status["completedModelCalls"]
+    shown_at_pauses = [ms for ms in at_pauses if ms is not None]
     return {
+        "pauses": len(at_pauses), "pauses_shown": len(shown_at_pauses),
+        "pause_latency_p50_ms": percentile(shown_at_pauses, 50),
+        "pause_latency_p95_ms": percentile(shown_at_pauses, 95),
         "keystrokes": len(text), "answered": len(latencies), "cancelled_by_next_key": cancelled, "shown": shown,
         "errors": errors,
         "latency_p50_ms": percentile(latencies, 50), "latency_p95_ms": percentile(latencies, 95),
@@ -192,6 +211,8 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=600, help="how much of the file to type")
     parser.add_argument("--cps", type=float, default=8.0, help="typing speed, characters per second")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds the typist waits at each new line's indentation (0: types straight on)")
     parser.add_argument("--in-package", action="store_true",
                         help="type events.py in a copy of watchdog's package (cross-file context), not an empty folder")
     args = parser.parse_args()
@@ -201,7 +222,8 @@ def main() -> None:
     full = pull_profile()["full"]
     trace = Path(tempfile.mkdtemp()) / "prompts.jsonl"
     workspace = package_workspace() if args.in_package else None
-    ours = asyncio.run(replay(source_text(args.chars), args.cps, ghostwright_home(), trace, workspace=workspace))
+    ours = asyncio.run(replay(source_text(args.chars), args.cps, ghostwright_home(), trace, workspace=workspace,
+                              pause_s=args.pause))
     traced = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
     # Server-side, per model call: from the request (debounce included), and from the end of the
     # debounce (prompt building, engine, cleaning: what the peer's round trip is compared with).
@@ -212,7 +234,7 @@ def main() -> None:
     rows = [["metric", "value"]] + [[k, f"{v:.2f}" if isinstance(v, float) else str(v)] for k, v in ours.items()]
     print(f"typing {ours['keystrokes']} characters of watchdog/events.py at {args.cps} chars/s")
     print(table(rows))
-    result = {"ours": ours, "chars": args.chars, "cps": args.cps, "in_package": args.in_package}
+    result = {"ours": ours, "chars": args.chars, "cps": args.cps, "pause_s": args.pause, "in_package": args.in_package}
     if args.peer_python:
         peer = peer_round_trips(args.peer_python, default_model()[1], trace, args.threads, full)
         result["peer"] = {"requests": len(peer), "round_trip_p50_ms": median(peer),
@@ -227,7 +249,8 @@ def main() -> None:
               f"{result['p50_ratio']:.2f} (target <= 0.5)")
         print(f"per model call: our p50 with the server's debounce / peer p50 = "
               f"{result['model_call_p50_ratio']:.2f}; without it = {result['model_time_p50_ratio']:.2f}")
-    save("typing_replay_in_package" if args.in_package else "typing_replay", result)
+    save(("typing_replay_in_package" if args.in_package else "typing_replay") + ("_pauses" if args.pause else ""),
+         result)
 
 
 if __name__ == "__main__":
