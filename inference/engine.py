@@ -59,6 +59,12 @@ DRAFT_MIN_NGRAM = 1  # the shortest tail of the text a draft is looked up by
 # measured no faster model call (59 vs 58 ms p50) and a 939 MB peak instead of 880 in the
 # in-package typing replay: between keystrokes is when there is memory to give back.
 TRIM_INTERVAL_S = 1.0
+# An inline request sent to the mini tier because the full tier's cache lacked its prompt leaves a
+# background prefill of that prompt on the full tier, in steps this small (what a keystroke's
+# request may wait for). Without it the full tier never caught up: every later request of the
+# session saw the same uncached head, was sent to mini too, and only mini's cache followed the
+# typing (273 of 460 requests in the in-package typing replay went to SmolLM2 that way).
+CATCH_UP_CHUNK = 48
 # Inline calls that ended on their own: how many tokens they decoded tells the router how long
 # an inline answer runs (a chat answer's hundreds of tokens would not).
 _ANSWERED = (FinishReason.STOP, FinishReason.EOS, FinishReason.LENGTH)
@@ -100,6 +106,7 @@ class _Job:
     superseded: bool = False
     finished: bool = False
     reason: FinishReason | None = None
+    prefill_chunk: int | None = None  # tokens per prefill step when not the priority's default
     running: bool = False  # holds a slot: prefill has begun
     steps: Iterator[None] | None = None
 
@@ -293,7 +300,9 @@ class OnnxEngine:
         now = time.monotonic()
         # The full tier's cost is the part of the prompt its slots do not already hold.
         uncached = len(ids) - (full.pool.longest_prefix(ids) if full else 0)
-        tier_name, stats.route_reason = self.router.choose(request, uncached, now - job.submitted, now)
+        tier_name, stats.route_reason = self.router.choose(request, uncached, now)
+        if full is not None and tier_name == "mini" and stats.route_reason.startswith("deadline"):
+            self._catch_up(request)
         tier = self.tiers[tier_name]
         stats.tier = tier_name
         if tier.tokenizer is not first.tokenizer or tier.format != first.format:  # another model: its own prompt
@@ -321,6 +330,14 @@ class OnnxEngine:
             if job.finished:  # warm-up requests measure speed but spend no budget
                 self.router.record(tier_name, stats, count_budget=not (request.request_id or "").startswith("warm-up/"),
                                    inline_answer=job.reason in _ANSWERED and request.priority == Priority.INLINE)
+
+    def _catch_up(self, request: GenerationRequest) -> None:
+        """Prefill ``request``'s prompt on the full tier in the background (see ``CATCH_UP_CHUNK``):
+        a newer catch-up for the same session supersedes it, keeping the chunks already done."""
+        job = self._submit(GenerationRequest(
+            prompt=request.prompt, max_tokens=1, priority=Priority.BACKGROUND, tier="full",
+            session_key=f"catch-up:{request.session_key}", request_id=f"{request.request_id}/catch-up"))
+        job.prefill_chunk = CATCH_UP_CHUNK
 
     def _encode(self, tier: Tier, request: GenerationRequest) -> tuple[list[int], str]:
         """The prompt as ``tier``'s ids, and the text token healing took off its end ("" if none).
@@ -354,7 +371,8 @@ class OnnxEngine:
         # Prefill: feed the prompt after the reused prefix, a chunk per step.
         started = time.monotonic()
         position = reuse
-        step = PREFILL_CHUNK if request.priority == Priority.INLINE else PREFILL_CHUNK_BELOW_INLINE
+        default_step = PREFILL_CHUNK if request.priority == Priority.INLINE else PREFILL_CHUNK_BELOW_INLINE
+        step = job.prefill_chunk or default_step
         while True:
             if (reason := self._aborted(job)) is not None:
                 # What was really prefilled: the router learns prefill speed from these stats.

@@ -74,16 +74,16 @@ class Router:
         for tier in self.tiers:
             self.speeds.setdefault(tier, TierSpeed())
 
-    def choose(self, request: GenerationRequest, new_prompt_tokens: int, queued_s: float,
-               now: float) -> tuple[str, str]:
-        """(tier, reason)."""
+    def choose(self, request: GenerationRequest, new_prompt_tokens: int, now: float) -> tuple[str, str]:
+        """(tier, reason). The deadline is a point in time: what the request already waited in
+        the queue is in ``now`` (adding it to the estimate as well counted it twice)."""
         with self._lock:
-            tier, reason = self._choose(request, new_prompt_tokens, queued_s, now)
+            tier, reason = self._choose(request, new_prompt_tokens, now)
             key = f"{tier}:{reason.split(' (')[0]}"  # counted by kind; the estimate stays in the request's stats
             self.decisions[key] = self.decisions.get(key, 0) + 1
             return tier, reason
 
-    def _choose(self, request: GenerationRequest, new_tokens: int, queued_s: float, now: float) -> tuple[str, str]:
+    def _choose(self, request: GenerationRequest, new_tokens: int, now: float) -> tuple[str, str]:
         if request.tier in self.tiers:
             return request.tier, "requested"
         if "mini" not in self.tiers:
@@ -91,7 +91,7 @@ class Router:
         if self.full_token_budget and self.spent_full_tokens >= BUDGET_SWITCH_FRACTION * self.full_token_budget:
             return "mini", "full budget 90% spent"
         if request.priority == Priority.INLINE and request.deadline is not None:
-            estimate = queued_s + self.speeds["full"].estimate_s(new_tokens, request.max_tokens)
+            estimate = self.speeds["full"].estimate_s(new_tokens, request.max_tokens)
             if now + estimate > request.deadline:
                 return "mini", f"deadline (full would take ~{estimate * 1000:.0f} ms)"
         return "full", "default"

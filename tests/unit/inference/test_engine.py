@@ -260,3 +260,22 @@ def test_a_healed_prompt_keeps_its_first_written_text_off_given_strings(engine):
     logits = np.zeros(tokenizer.vocab_size, dtype=np.float32)
     allowed = np.flatnonzero(np.isfinite(respell_mask(tokenizer, cut, logits, ("x",))))
     assert len(allowed) and all("x" not in tokenizer.spelling(int(i))[len(cut):] for i in allowed)
+
+
+def test_a_prompt_sent_to_mini_for_the_deadline_is_prefilled_on_full_behind_it(engine):
+    """Otherwise the full tier never holds the session's prompt, and every later request of the
+    session misses the deadline on it too."""
+    from ghostwright.inference.router import TierSpeed
+
+    engine.router.speeds["full"] = TierSpeed(prefill_s_per_token=1.0, decode_s_per_token=0.001, generated_tokens=1)
+    inline = {"max_tokens": 4, "priority": Priority.INLINE, "session_key": "file:///a.py"}
+    _, first = run(engine, CODE, deadline=time.monotonic() + 5, **inline)
+    assert first.stats.tier == "mini" and first.stats.route_reason.startswith("deadline")
+    for _ in range(400):  # the catch-up runs in the background, after the answer
+        if not engine.stats()["active_requests"]:
+            break
+        time.sleep(0.05)
+    engine.router.speeds["full"] = TierSpeed(prefill_s_per_token=1.0, decode_s_per_token=0.001, generated_tokens=1)
+    _, second = run(engine, CODE + "#", deadline=time.monotonic() + 5, **inline)
+    assert second.stats.tier == "full", second.stats.route_reason
+    assert second.stats.reused_tokens >= second.stats.prompt_tokens - 2

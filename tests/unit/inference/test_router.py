@@ -62,15 +62,15 @@ def test_a_deadline_full_would_miss_goes_to_mini_and_one_it_meets_stays() -> Non
     router.record("full", measured(prefill_ms=1.0, decode_ms=10.0))
     # 20 tokens (as the measured call) at 10 ms = 0.2 s of decode, plus one step and the uncached
     # part of the prompt at 0.9 ms a token
-    assert router.choose(inline(1.0), 100, 0.0, 100.0)[0] == "full"
-    assert router.choose(inline(1.0), 900, 0.0, 100.0)[0] == "mini"
-    assert router.choose(inline(0.15), 0, 0.0, 100.0)[0] == "mini"
+    assert router.choose(inline(1.0), 100, 100.0)[0] == "full"
+    assert router.choose(inline(1.0), 900, 100.0)[0] == "mini"
+    assert router.choose(inline(0.15), 0, 100.0)[0] == "mini"
 
 
 def test_requested_tier_and_spent_budget() -> None:
     router = Router(("full", "mini"), full_token_budget=100)
     request = inline(10.0)
     request.tier = "full"
-    assert router.choose(request, 10, 0.0, 100.0) == ("full", "requested")
+    assert router.choose(request, 10, 100.0) == ("full", "requested")
     router.record("full", GenerationStats(prefilled_tokens=95))
-    assert router.choose(inline(10.0), 10, 0.0, 100.0) == ("mini", "full budget 90% spent")
+    assert router.choose(inline(10.0), 10, 100.0) == ("mini", "full budget 90% spent")
