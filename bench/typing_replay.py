@@ -166,6 +166,8 @@ async def replay(text: str, cps: float, home: Path, trace: Path, options: dict |
         "router_speeds": (status.get("engine") or {}).get("router", {}).get("speeds", {}),
         "server_peak_rss_mb": (status.get("memory") or {}).get("peakRssMb"),
         "server_rss_mb_after": (status.get("memory") or {}).get("rssMb"),
+        "kv_resident_mb": {name: round(tier["kv_resident_mb"], 1) for name, tier in
+                           ((status.get("engine") or {}).get("tiers") or {}).items() if "kv_resident_mb" in tier},
     }
 
 
