@@ -107,6 +107,7 @@ class _Job:
     finished: bool = False
     reason: FinishReason | None = None
     prefill_chunk: int | None = None  # tokens per prefill step when not the priority's default
+    blocked: tuple[SlotPool, int] | None = None  # found no slot in this pool at this release count
     running: bool = False  # holds a slot: prefill has begun
     steps: Iterator[None] | None = None
 
@@ -117,6 +118,10 @@ class _Job:
         likely to live long enough to be shown, and the newest has its whole pause ahead."""
         if self.running:
             return (self.request.priority, 0, self.seq)
+        if self.blocked is not None and self.blocked[0].releases == self.blocked[1]:
+            # Nothing to do until a slot is released, and only another request's step releases one:
+            # a blocked inline request ahead of the background one holding the slot would spin.
+            return (len(Priority), 2, self.seq)
         return (self.request.priority, 1, -self.seq if self.request.priority == Priority.INLINE else self.seq)
 
 
@@ -303,6 +308,8 @@ class OnnxEngine:
         tier_name, stats.route_reason = self.router.choose(request, uncached, now)
         if full is not None and tier_name == "mini" and stats.route_reason.startswith("deadline"):
             self._catch_up(request)
+        elif tier_name == "full" and request.session_key is not None:  # it prefills for itself
+            self._supersede(f"catch-up:{request.session_key}")
         tier = self.tiers[tier_name]
         stats.tier = tier_name
         if tier.tokenizer is not first.tokenizer or tier.format != first.format:  # another model: its own prompt
@@ -316,11 +323,13 @@ class OnnxEngine:
             self._finish(job, FinishReason.ERROR,
                          error=f"the prompt has {len(ids)} tokens; the cache holds {tier.pool.capacity}")
             return
-        while (acquired := tier.pool.acquire(ids)) is None:  # every slot busy with suspended requests
+        while (acquired := tier.pool.acquire(ids)) is None:  # the slots it may take are busy
             if (reason := self._aborted(job)) is not None:
                 self._finish(job, reason)
                 return
+            job.blocked = (tier.pool, tier.pool.releases)
             yield
+        job.blocked = None
         slot, reuse = acquired
         job.running = True
         try:
@@ -338,6 +347,12 @@ class OnnxEngine:
             prompt=request.prompt, max_tokens=1, priority=Priority.BACKGROUND, tier="full",
             session_key=f"catch-up:{request.session_key}", request_id=f"{request.request_id}/catch-up"))
         job.prefill_chunk = CATCH_UP_CHUNK
+
+    def _supersede(self, session_key: str) -> None:
+        with self._cond:
+            for other in self._jobs:
+                if other.request.session_key == session_key:
+                    other.superseded = True
 
     def _encode(self, tier: Tier, request: GenerationRequest) -> tuple[list[int], str]:
         """The prompt as ``tier``'s ids, and the text token healing took off its end ("" if none).

@@ -107,6 +107,7 @@ class SlotPool:
         self.max_slots = max_slots
         self.capacity = capacity  # tokens each slot holds
         self.slots: list[Slot] = []
+        self.releases = 0  # counts releases: a request that found no slot need not look again before the next
 
     def longest_prefix(self, prompt: list[int]) -> int:
         """How many leading prompt tokens the best slot holds (busy ones too: they free up soon)."""
@@ -119,12 +120,16 @@ class SlotPool:
         starts with) is a miss, not a hit: taking it would throw away another document's
         context to save a few tokens, and editors sharing one engine would evict each other
         on every keystroke. A miss takes a new slot while there is room, else the least
-        recently used one."""
+        recently used one. When only a busy slot holds the prompt's head (the request this one
+        superseded, say, until its next step), this one waits for it: a new slot would prefill
+        the whole prompt again and hold a second copy of it."""
         shared = {s.index: common_prefix(s.tokens, prompt) for s in self.slots if not s.busy}
         free = [s for s in self.slots if s.index in shared]
         best = max(free, key=lambda s: (shared[s.index], -s.last_used), default=None)
         reuse = shared[best.index] if best else 0
-        hit = reuse > 0 and 2 * reuse >= len(prompt)
+        hit = _is_hit(reuse, prompt)
+        if not hit and any(s.busy and _is_hit(common_prefix(s.tokens, prompt), prompt) for s in self.slots):
+            return None
         if not hit and len(self.slots) < self.max_slots:
             best, reuse = Slot(len(self.slots), self._allocate()), 0
             self.slots.append(best)
@@ -142,3 +147,9 @@ class SlotPool:
     def release(self, slot: Slot) -> None:
         slot.busy = False
         slot.last_used = time.monotonic()
+        self.releases += 1
+
+
+def _is_hit(shared: int, prompt: list[int]) -> bool:
+    """Whether a slot that holds ``shared`` leading tokens of ``prompt`` is this prompt's own."""
+    return shared > 0 and 2 * shared >= len(prompt)

@@ -54,10 +54,12 @@ class TierSpeed:
                 else self.generated_tokens + alpha * (last - self.generated_tokens)
         self.samples += 1
 
-    def estimate_s(self, new_prompt_tokens: int, max_tokens: int) -> float:
-        """Seconds a call would take: prefilling ``new_prompt_tokens`` and decoding."""
+    def estimate_s(self, new_prompt_tokens: int, max_tokens: int, answer_tokens: float | None = None) -> float:
+        """Seconds a call would take: prefilling ``new_prompt_tokens`` and decoding about
+        ``answer_tokens`` (by default as many as this tier's answers ran; max_tokens if unknown)."""
         prefill = self.decode_s_per_token + new_prompt_tokens * self.prefill_s_per_token if new_prompt_tokens else 0.0
-        tokens = max_tokens if self.generated_tokens is None else min(max_tokens, max(self.generated_tokens, 1.0))
+        answer_tokens = self.generated_tokens if answer_tokens is None else answer_tokens
+        tokens = max_tokens if answer_tokens is None else min(max_tokens, max(answer_tokens, 1.0))
         return prefill + tokens * self.decode_s_per_token
 
 
@@ -91,10 +93,18 @@ class Router:
         if self.full_token_budget and self.spent_full_tokens >= BUDGET_SWITCH_FRACTION * self.full_token_budget:
             return "mini", "full budget 90% spent"
         if request.priority == Priority.INLINE and request.deadline is not None:
-            estimate = self.speeds["full"].estimate_s(new_tokens, request.max_tokens)
+            estimate = self.speeds["full"].estimate_s(new_tokens, request.max_tokens, self._answer_tokens())
             if now + estimate > request.deadline:
                 return "mini", f"deadline (full would take ~{estimate * 1000:.0f} ms)"
         return "full", "default"
+
+    def _answer_tokens(self) -> float | None:
+        """How long inline answers run, from whichever tier answered them: how long a line of code
+        is does not depend on which model writes it, and a full tier that has answered nothing yet
+        (every request went to mini) would otherwise be assumed to run to max_tokens forever."""
+        learned = [s.generated_tokens for s in (self.speeds["full"], *self.speeds.values())
+                   if s.generated_tokens is not None]
+        return learned[0] if learned else None
 
     def record(self, tier: str, stats: GenerationStats, count_budget: bool = True,
                inline_answer: bool = True) -> None:

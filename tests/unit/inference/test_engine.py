@@ -279,3 +279,20 @@ def test_a_prompt_sent_to_mini_for_the_deadline_is_prefilled_on_full_behind_it(e
     _, second = run(engine, CODE + "#", deadline=time.monotonic() + 5, **inline)
     assert second.stats.tier == "full", second.stats.route_reason
     assert second.stats.reused_tokens >= second.stats.prompt_tokens - 2
+
+
+def test_an_inline_request_waiting_for_a_slot_lets_the_request_holding_it_run(tiny_model_dir):
+    """Waiting inline requests run first, so one that found every slot busy was picked again and
+    again and the background request holding the slot never stepped: a livelock until the deadline."""
+    engine = load_engine(tiny_model_dir, device="cpu", max_slots=1, cache_tokens=512)
+    try:
+        background = engine.generate(GenerationRequest(prompt=Prompt.text(CODE), max_tokens=300,
+                                                       priority=Priority.BACKGROUND, tier="full"))
+        first = next(background)  # it holds the only slot now
+        assert not first.done
+        _, last = run(engine, "class A:\n", max_tokens=4, priority=Priority.INLINE, tier="full",
+                      deadline=time.monotonic() + 30)
+        assert last.finish != FinishReason.DEADLINE and last.stats.queue_s < 20, last
+        assert list(background)[-1].finish == FinishReason.LENGTH
+    finally:
+        engine.close()

@@ -74,3 +74,14 @@ def test_requested_tier_and_spent_budget() -> None:
     assert router.choose(request, 10, 100.0) == ("full", "requested")
     router.record("full", GenerationStats(prefilled_tokens=95))
     assert router.choose(inline(10.0), 10, 100.0) == ("mini", "full budget 90% spent")
+
+
+def test_a_full_tier_that_has_answered_nothing_is_expected_to_write_as_much_as_mini_did() -> None:
+    """Answers' length is the code's, not the model's: assuming max_tokens for a full tier with no
+    answers of its own sent every request to mini, so it never had one."""
+    router = Router(("full", "mini"))
+    router.record("full", GenerationStats(prefilled_tokens=100, prefill_s=0.5), inline_answer=False)  # warm-up
+    router.speeds["full"].decode_s_per_token = 0.03
+    assert router.choose(inline(2.0, max_tokens=96), 10, 100.0)[0] == "mini"  # 96 tokens would take 2.9 s
+    router.record("mini", GenerationStats(generated_tokens=8, decode_s=0.08))
+    assert router.choose(inline(2.0, max_tokens=96), 10, 100.0)[0] == "full"

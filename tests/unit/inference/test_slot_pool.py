@@ -63,3 +63,17 @@ def test_kv_pages_are_counted_as_they_are_first_written_and_never_past_the_buffe
     for buffer in (*cache.keys, *cache.values):
         buffer.numpy()[:] = 1.0
     assert bound - 8 * 4096 <= cache.resident_bytes() <= bound + 8 * 4096
+
+
+def test_a_prompt_whose_own_slot_is_busy_waits_for_it_instead_of_prefilling_a_copy():
+    p = pool(3)
+    doc = list(range(40))
+    run(p, doc)
+    held, _ = p.acquire([*doc, 1])  # the request the next keystroke supersedes, not yet stopped
+    releases = p.releases
+    assert p.acquire([*doc, 1, 2]) is None  # not a new slot with nothing reused
+    assert p.acquire(list(range(100, 140))) is not None  # another document goes on
+    p.release(held)
+    assert p.releases == releases + 1
+    slot, reuse = p.acquire([*doc, 1, 2])  # type: ignore[misc]
+    assert slot is held and reuse == len(doc)
