@@ -108,6 +108,7 @@ class _Job:
     reason: FinishReason | None = None
     prefill_chunk: int | None = None  # tokens per prefill step when not the priority's default
     blocked: tuple[SlotPool, int] | None = None  # found no slot in this pool at this release count
+    slot_owner: str | None = None  # the session whose slot it uses (a catch-up: the session it prefills for)
     running: bool = False  # holds a slot: prefill has begun
     steps: Iterator[None] | None = None
 
@@ -228,7 +229,7 @@ class OnnxEngine:
             raise RequestError(f"max_tokens must be at least 1, got {request.max_tokens}")
         if request.sampling.temperature < 0 or not 0 < request.sampling.top_p <= 1:
             raise RequestError("temperature must be >= 0 and top_p in (0, 1]")
-        job = _Job(request=request, seq=next(self._seq), submitted=time.monotonic())
+        job = _Job(request=request, seq=next(self._seq), submitted=time.monotonic(), slot_owner=request.session_key)
         job.steps = self._steps(job)
         with self._cond:
             if self._closed:
@@ -323,7 +324,7 @@ class OnnxEngine:
             self._finish(job, FinishReason.ERROR,
                          error=f"the prompt has {len(ids)} tokens; the cache holds {tier.pool.capacity}")
             return
-        while (acquired := tier.pool.acquire(ids)) is None:  # the slots it may take are busy
+        while (acquired := tier.pool.acquire(ids, job.slot_owner)) is None:  # the slots it may take are busy
             if (reason := self._aborted(job)) is not None:
                 self._finish(job, reason)
                 return
@@ -346,7 +347,7 @@ class OnnxEngine:
         job = self._submit(GenerationRequest(
             prompt=request.prompt, max_tokens=1, priority=Priority.BACKGROUND, tier="full",
             session_key=f"catch-up:{request.session_key}", request_id=f"{request.request_id}/catch-up"))
-        job.prefill_chunk = CATCH_UP_CHUNK
+        job.prefill_chunk, job.slot_owner = CATCH_UP_CHUNK, request.session_key
 
     def _supersede(self, session_key: str) -> None:
         with self._cond:

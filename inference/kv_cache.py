@@ -97,6 +97,7 @@ class Slot:
     tokens: list[int] = field(default_factory=list)  # ids whose K/V are in the buffers, in order
     last_used: float = 0.0
     busy: bool = False
+    owner: str | None = None  # the session (a document) that used it last
 
 
 class SlotPool:
@@ -113,7 +114,7 @@ class SlotPool:
         """How many leading prompt tokens the best slot holds (busy ones too: they free up soon)."""
         return max((common_prefix(s.tokens, prompt) for s in self.slots), default=0)
 
-    def acquire(self, prompt: list[int]) -> tuple[Slot, int] | None:
+    def acquire(self, prompt: list[int], owner: str | None = None) -> tuple[Slot, int] | None:
         """A free slot and how many leading prompt tokens it already holds; None if all busy.
 
         A slot that shares only a short head with the prompt (the first tokens every prompt
@@ -122,7 +123,9 @@ class SlotPool:
         on every keystroke. A miss takes a new slot while there is room, else the least
         recently used one. When only a busy slot holds the prompt's head (the request this one
         superseded, say, until its next step), this one waits for it: a new slot would prefill
-        the whole prompt again and hold a second copy of it."""
+        the whole prompt again and hold a second copy of it. A miss by a session that has a free
+        slot of its own takes that one: its document's context changed (gathered anew at a pause),
+        and the old one is of no use to anyone, so one document keeps one slot, not three."""
         shared = {s.index: common_prefix(s.tokens, prompt) for s in self.slots if not s.busy}
         free = [s for s in self.slots if s.index in shared]
         best = max(free, key=lambda s: (shared[s.index], -s.last_used), default=None)
@@ -130,7 +133,11 @@ class SlotPool:
         hit = _is_hit(reuse, prompt)
         if not hit and any(s.busy and _is_hit(common_prefix(s.tokens, prompt), prompt) for s in self.slots):
             return None
-        if not hit and len(self.slots) < self.max_slots:
+        own = [s for s in free if owner is not None and s.owner == owner]
+        if not hit and own:
+            best = max(own, key=lambda s: (shared[s.index], s.last_used))
+            reuse = shared[best.index]
+        elif not hit and len(self.slots) < self.max_slots:
             best, reuse = Slot(len(self.slots), self._allocate()), 0
             self.slots.append(best)
         elif best is not None and not hit:
@@ -138,7 +145,7 @@ class SlotPool:
             reuse = shared[best.index]
         if best is None:
             return None
-        best.busy = True
+        best.busy, best.owner = True, owner
         # At least one token must run through the model to produce logits.
         reuse = min(reuse, len(prompt) - 1)
         del best.tokens[reuse:]

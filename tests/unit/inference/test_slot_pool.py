@@ -77,3 +77,18 @@ def test_a_prompt_whose_own_slot_is_busy_waits_for_it_instead_of_prefilling_a_co
     assert p.releases == releases + 1
     slot, reuse = p.acquire([*doc, 1, 2])  # type: ignore[misc]
     assert slot is held and reuse == len(doc)
+
+
+def test_a_document_whose_context_changed_takes_its_own_slot_not_a_new_one():
+    p = pool(3)
+    head = [1, 2]
+    other = [*head, *range(500, 540)]
+    assert p.acquire(other, "b.py") is not None
+    p.release(p.slots[0])
+    p.slots[0].tokens[:] = other
+    for context in range(3):  # a.py's context gathered anew three times (three pauses)
+        prompt = [*head, *range(100 * (context + 1), 100 * (context + 1) + 40)]
+        slot, reuse = p.acquire(prompt, "a.py")  # type: ignore[misc]
+        slot.tokens[reuse:] = prompt
+        p.release(slot)
+    assert len(p.slots) == 2 and p.slots[0].tokens == other  # b.py's context kept, a.py in one slot
