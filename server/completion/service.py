@@ -47,6 +47,14 @@ def worth_healing(prefix: str) -> bool:
     return prefix[-1].isalnum() or prefix[-1] == "_" or (line != "" and not line.strip())
 
 
+def whole_lines_to_show(raw: str, chunk: str, shown: str) -> str | None:
+    """``raw`` up to its last line end, when the chunk just decoded ended a line and the cleaned
+    text already has a line to show; else None (keep decoding)."""
+    if "\n" not in chunk or not shown.strip():
+        return None
+    return raw[: raw.rfind("\n") + 1]
+
+
 @dataclass
 class Suggestion:
     text: str
@@ -169,10 +177,9 @@ class CompletionService:
                     continue
                 partial = clean_partial(raw, prefix=built.prefix, suffix=built.suffix, mode=built.mode,
                                         language=doc.language)
-                if built.mode == MULTI and partial.text.strip() and "\n" in chunk.text \
-                        and time.monotonic() > show_by:
-                    raw = raw[: raw.rfind("\n") + 1]  # whole lines only
-                    cut = stopped_early = True
+                if built.mode == MULTI and time.monotonic() > show_by \
+                        and (whole := whole_lines_to_show(raw, chunk.text, partial.text)) is not None:
+                    raw, cut, stopped_early = whole, True, True
                     request.cancel.cancel()
                     continue
                 if streaming and partial.text and partial.text != last_sent:
