@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from ghostwright.inference.api import InfillPrompt, Snippet, commented_snippet, starts_a_line
+from ghostwright.inference.api import InfillPrompt, Snippet, at_line_edge, commented_snippet
 from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.completion.render import (
     SymbolIndex,
@@ -99,7 +99,7 @@ def build_completion_prompt(
     starts a line and the model is given only the prefix there: ``fim_at_line_start``).
     ``reuse_context``: another build's cross-file context, used instead of gathering it anew."""
     ensure_not_secret(doc.path)
-    fim = fim and (fim_at_line_start or not starts_a_line(doc.text, offset))
+    fim = fim and (fim_at_line_start or not at_line_edge(doc.text, offset))
     piece_s = time_budget_s / 6  # six slices, each with its own deadline
 
     def deadline() -> float:

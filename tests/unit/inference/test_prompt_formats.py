@@ -131,7 +131,7 @@ def test_a_template_that_raises_says_so() -> None:
         render_chat(manifest_with(template), SPECIAL_IDS, ChatPrompt((("user", "x"),)))
 
 
-def test_a_model_measured_weaker_at_infill_gets_its_line_starts_left_to_right(tiny_qwen_dir: Path) -> None:
+def test_a_model_measured_weaker_at_infill_gets_its_line_starts_and_ends_left_to_right(tiny_qwen_dir: Path) -> None:
     from ghostwright.export.catalogue import QWEN_05B
 
     manifest = read_manifest(tiny_qwen_dir)
@@ -145,5 +145,9 @@ def test_a_model_measured_weaker_at_infill_gets_its_line_starts_left_to_right(ti
     at_line_start = InfillPrompt("def add(a, b):\n    ", SUFFIX, "app.py", "python", "#", SNIPPETS, "shop")
     assert render_infill(fmt, at_line_start).segments == (
         name, "shop\n", sep, "pkg/util.py\ndef helper(x):\n    return x\n", sep, "app.py\n", "def add(a, b):\n    ")
-    mid_line = InfillPrompt(PREFIX, SUFFIX, "app.py", "python", "#", SNIPPETS, "shop")
-    assert render_infill(fmt, mid_line).segments[-5:] == (pre, PREFIX, suf, SUFFIX, mid)
+    at_line_end = InfillPrompt(PREFIX, SUFFIX, "app.py", "python", "#", SNIPPETS, "shop")
+    assert render_infill(fmt, at_line_end).segments[-2:] == ("app.py\n", PREFIX)
+    # Typing on at the end of a line and starting the next keep one rendering: the KV cache holds.
+    assert render_infill(fmt, at_line_end).segments[:-1] == render_infill(fmt, at_line_start).segments[:-1]
+    mid_line = InfillPrompt(PREFIX, " + b" + SUFFIX, "app.py", "python", "#", SNIPPETS, "shop")
+    assert render_infill(fmt, mid_line).segments[-5:] == (pre, PREFIX, suf, " + b" + SUFFIX, mid)

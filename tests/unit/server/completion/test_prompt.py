@@ -112,7 +112,7 @@ def test_without_fim_the_suffix_is_kept_but_not_sent() -> None:
     assert built.suffix == ")\ny = 2\n" and built.mode == "single" and built.stop == ["\n"]
 
 
-def test_a_model_given_only_the_prefix_at_a_line_start_spends_no_budget_on_the_suffix() -> None:
+def test_a_model_given_only_the_prefix_at_a_line_edge_spends_no_budget_on_the_suffix() -> None:
     body = "".join(f"    total += {i}\n" for i in range(60))
     marked = f"def f():\n    total = 0\n{body}    <|cursor|>\n{body}    return total\n"
     doc, offset = doc_at(marked, "a.py")
@@ -121,7 +121,9 @@ def test_a_model_given_only_the_prefix_at_a_line_start_spends_no_budget_on_the_s
     assert "suffix" in [p.kind for p in both.pieces] and "suffix" not in [p.kind for p in prefix_only.pieces]
     assert len(prefix_only.prefix) > len(both.prefix)  # the suffix's share went to the prefix
     assert prefix_only.suffix == both.suffix  # still there, for the post-processor
-    mid_line = build(*doc_at("def f():\n    return <|cursor|>\n", "a.py"), fim=True, fim_at_line_start=False)
+    line_end = build(*doc_at("def f():\n    return <|cursor|>\n", "a.py"), fim=True, fim_at_line_start=False)
+    assert "suffix" not in [p.kind for p in line_end.pieces]
+    mid_line = build(*doc_at("def f():\n    return g(<|cursor|>)\n", "a.py"), fim=True, fim_at_line_start=False)
     assert "suffix" in [p.kind for p in mid_line.pieces]
 
 
