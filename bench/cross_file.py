@@ -28,6 +28,7 @@ import asyncio
 import difflib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -86,17 +87,30 @@ def find_holes(root: Path, count: int) -> list[dict]:
     return holes[::step][:count]
 
 
+def typed_word(holes: list[dict]) -> list[dict]:
+    """The same holes with the line's first word already typed: the cursor ends a line that has
+    text on it (where a model may get the suffix), not one that is only indentation."""
+    typed = []
+    for hole in holes:
+        word = re.match(r"\w+", hole["target"])
+        if word and word.end() < len(hole["target"]):
+            typed.append({**hole, "typed": word.group(0)})
+    return typed
+
+
 def with_hole(text: str, hole: dict) -> tuple[str, str]:
-    """(the document with the hole's line blanked to its indentation, the prefix up to the cursor)."""
+    """(the document with the hole's line blanked to its indentation and what is typed of it, the
+    prefix up to the cursor)."""
     lines = text.split("\n")
-    lines[hole["line"]] = hole["indent"]
+    lines[hole["line"]] = hole["indent"] + hole.get("typed", "")
     document = "\n".join(lines)
-    prefix = "\n".join(lines[: hole["line"]]) + "\n" + hole["indent"]
+    prefix = "\n".join(lines[: hole["line"]]) + "\n" + lines[hole["line"]]
     return document, prefix
 
 
-def score(prediction: str, target: str) -> tuple[bool, float]:
-    first = prediction.strip().split("\n")[0].strip() if prediction.strip() else ""
+def score(prediction: str, target: str, typed: str = "") -> tuple[bool, float]:
+    first = prediction.split("\n")[0] if typed else prediction.strip().split("\n")[0]
+    first = (typed + first).strip() if prediction.strip() or typed else ""
     return first == target, difflib.SequenceMatcher(None, first, target).ratio()
 
 
@@ -134,12 +148,12 @@ async def ours(root: Path, holes: list[dict], home: Path) -> list[dict]:
         result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
             context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
             text_document=types.TextDocumentIdentifier(uri),
-            position=types.Position(hole["line"], len(hole["indent"]))))
+            position=types.Position(hole["line"], len(hole["indent"]) + len(hole.get("typed", "")))))
         seconds = time.monotonic() - started
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
         text = result.items[0].insert_text if result and result.items else ""
         text = text if isinstance(text, str) else text.value
-        exact, similarity = score(text, hole["target"])
+        exact, similarity = score(text, hole["target"], hole.get("typed", ""))
         records.append({**hole, "prediction": text, "exact": exact, "similarity": similarity, "seconds": seconds})
         print(f"ours {number + 1}/{len(holes)} {hole['path']}:{hole['line'] + 1} exact={exact} {seconds:.1f}s",
               file=sys.stderr, flush=True)
@@ -180,6 +194,8 @@ def main() -> None:
     parser.add_argument("--holes", type=int, default=60)
     parser.add_argument("--package", choices=PACKAGES, default="watchdog")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--typed-word", action="store_true",
+                        help="the line's first word already typed: the cursor ends a line with text on it")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--gguf", help=argparse.SUPPRESS)
     parser.add_argument("--job", help=argparse.SUPPRESS)
@@ -191,6 +207,8 @@ def main() -> None:
     root = work / args.package
     shutil.copytree(package_root(args.package), root, ignore=shutil.ignore_patterns("__pycache__"))
     holes = find_holes(root, args.holes)
+    if args.typed_word:
+        holes = typed_word(holes)
     from importlib.metadata import version
 
     results = {"package": args.package, "version": version(args.package), "holes": holes}
@@ -220,7 +238,7 @@ def main() -> None:
             raise SystemExit(f"the peer failed:\n{done.stderr[-3000:]}")
         peer = []
         for hole, answer in zip(holes, json.loads(done.stdout.strip().splitlines()[-1]), strict=True):
-            exact, similarity = score(answer["prediction"], hole["target"])
+            exact, similarity = score(answer["prediction"], hole["target"], hole.get("typed", ""))
             peer.append({**hole, **answer, "exact": exact, "similarity": similarity})
         results["llama.cpp"] = {"summary": summary(peer), "records": peer}
         p = results["llama.cpp"]["summary"]
@@ -231,7 +249,8 @@ def main() -> None:
     print(table(rows))
     if "exact_ratio" in results:
         print(f"exact-match ratio ours / llama.cpp prefix-only: {results['exact_ratio']:.2f} (target >= 1.5)")
-    save("cross_file" if args.package == "watchdog" else f"cross_file_{args.package}", results)
+    save(("cross_file" if args.package == "watchdog" else f"cross_file_{args.package}")
+         + ("_typed_word" if args.typed_word else ""), results)
 
 
 if __name__ == "__main__":
