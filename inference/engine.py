@@ -112,6 +112,12 @@ class _Job:
     running: bool = False  # holds a slot: prefill has begun
     steps: Iterator[None] | None = None
 
+    def stale(self) -> bool:
+        """Superseded, cancelled or past its deadline: its next step only finishes it."""
+        deadline = self.request.deadline
+        late = deadline is not None and time.monotonic() > deadline
+        return self.superseded or self.request.cancel.cancelled or late
+
     def order(self) -> tuple[int, int, int]:
         """The worker runs the smallest: priority first, then what already holds a slot (in
         order), then what waits. Waiting inline requests go newest first: under load every
@@ -119,7 +125,7 @@ class _Job:
         likely to live long enough to be shown, and the newest has its whole pause ahead."""
         if self.running:
             return (self.request.priority, 0, self.seq)
-        if self.blocked is not None and self.blocked[0].releases == self.blocked[1]:
+        if self.blocked is not None and self.blocked[0].releases == self.blocked[1] and not self.stale():
             # Nothing to do until a slot is released, and only another request's step releases one:
             # a blocked inline request ahead of the background one holding the slot would spin.
             return (len(Priority), 2, self.seq)
@@ -224,12 +230,14 @@ class OnnxEngine:
         self._worker.join(timeout=5)
 
     # -- submission --------------------------------------------------------------------
-    def _submit(self, request: GenerationRequest) -> _Job:
+    def _submit(self, request: GenerationRequest, *, prefill_chunk: int | None = None,
+                slot_owner: str | None = None) -> _Job:
         if request.max_tokens < 1:
             raise RequestError(f"max_tokens must be at least 1, got {request.max_tokens}")
         if request.sampling.temperature < 0 or not 0 < request.sampling.top_p <= 1:
             raise RequestError("temperature must be >= 0 and top_p in (0, 1]")
-        job = _Job(request=request, seq=next(self._seq), submitted=time.monotonic(), slot_owner=request.session_key)
+        job = _Job(request=request, seq=next(self._seq), submitted=time.monotonic(), prefill_chunk=prefill_chunk,
+                   slot_owner=slot_owner or request.session_key)
         job.steps = self._steps(job)
         with self._cond:
             if self._closed:
@@ -303,13 +311,18 @@ class OnnxEngine:
         if not ids:
             self._finish(job, FinishReason.ERROR, error="the prompt is empty")
             return
+        if (reason := self._aborted(job)) is not None:  # stale before it ran: it must not route or catch up
+            self._finish(job, reason)
+            return
         now = time.monotonic()
         # The full tier's cost is the part of the prompt its slots do not already hold.
         uncached = len(ids) - (full.pool.longest_prefix(ids) if full else 0)
         tier_name, stats.route_reason = self.router.choose(request, uncached, now)
-        if full is not None and tier_name == "mini" and stats.route_reason.startswith("deadline"):
+        if request.session_key is None:
+            pass  # no session: nothing would ask for this prompt again
+        elif full is not None and tier_name == "mini" and stats.route_reason.startswith("deadline"):
             self._catch_up(request)
-        elif tier_name == "full" and request.session_key is not None:  # it prefills for itself
+        elif tier_name == "full":  # it prefills for itself
             self._supersede(f"catch-up:{request.session_key}")
         tier = self.tiers[tier_name]
         stats.tier = tier_name
@@ -344,10 +357,10 @@ class OnnxEngine:
     def _catch_up(self, request: GenerationRequest) -> None:
         """Prefill ``request``'s prompt on the full tier in the background (see ``CATCH_UP_CHUNK``):
         a newer catch-up for the same session supersedes it, keeping the chunks already done."""
-        job = self._submit(GenerationRequest(
+        self._submit(GenerationRequest(
             prompt=request.prompt, max_tokens=1, priority=Priority.BACKGROUND, tier="full",
-            session_key=f"catch-up:{request.session_key}", request_id=f"{request.request_id}/catch-up"))
-        job.prefill_chunk, job.slot_owner = CATCH_UP_CHUNK, request.session_key
+            session_key=f"catch-up:{request.session_key}", request_id=f"{request.request_id}/catch-up"),
+            prefill_chunk=CATCH_UP_CHUNK, slot_owner=request.session_key)
 
     def _supersede(self, session_key: str) -> None:
         with self._cond:
@@ -385,24 +398,27 @@ class OnnxEngine:
         stats.reused_tokens, stats.prefilled_tokens = reuse, len(ids) - reuse
         max_new = min(request.max_tokens, slot.cache.capacity - len(ids))
         # Prefill: feed the prompt after the reused prefix, a chunk per step.
-        started = time.monotonic()
         position = reuse
         default_step = PREFILL_CHUNK if request.priority == Priority.INLINE else PREFILL_CHUNK_BELOW_INLINE
         step = job.prefill_chunk or default_step
+        # The time spent in the model's prefill steps, not the wall time across them: a request that
+        # prefills in several steps waits between them while more urgent ones run, and the router
+        # learns prefill speed from this (a background catch-up had taught it its waits).
+        stats.prefill_s = 0.0
         while True:
             if (reason := self._aborted(job)) is not None:
-                # What was really prefilled: the router learns prefill speed from these stats.
-                stats.prefilled_tokens, stats.prefill_s = position - reuse, time.monotonic() - started
+                stats.prefilled_tokens = position - reuse  # what was really prefilled, for the router
                 self._finish(job, reason)
                 return
             chunk = ids[position : position + step]
+            started = time.monotonic()
             logits = decoder.forward(slot.cache, chunk, position)
+            stats.prefill_s += time.monotonic() - started
             slot.tokens.extend(chunk)
             position += len(chunk)
             if position >= len(ids):
                 break
             yield
-        stats.prefill_s = time.monotonic() - started
         # Decode: sample, stream what is safe to show, feed the token back.
         stream = TextStream(tokenizer.decode, request.stop, skip=healed)
         sampler = Sampler(request.sampling)

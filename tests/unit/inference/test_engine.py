@@ -296,3 +296,19 @@ def test_an_inline_request_waiting_for_a_slot_lets_the_request_holding_it_run(ti
         assert list(background)[-1].finish == FinishReason.LENGTH
     finally:
         engine.close()
+
+
+def test_a_request_waiting_for_a_slot_finishes_when_cancelled_not_when_the_slot_frees(tiny_model_dir):
+    engine = load_engine(tiny_model_dir, device="cpu", max_slots=1, cache_tokens=512)
+    try:
+        background = engine.generate(GenerationRequest(prompt=Prompt.text(CODE), max_tokens=400,
+                                                       priority=Priority.BACKGROUND, tier="full"))
+        next(background)  # it holds the only slot now
+        cancel = CancelToken()
+        threading.Timer(0.05, cancel.cancel).start()
+        _, last = run(engine, "class A:\n", max_tokens=4, priority=Priority.INLINE, tier="full", cancel=cancel)
+        assert last.finish == FinishReason.CANCELLED
+        assert engine.stats()["active_requests"] == 1  # the background request still runs: it did not wait for it
+        assert list(background)[-1].finish == FinishReason.LENGTH
+    finally:
+        engine.close()
