@@ -74,8 +74,9 @@ class CompletionPrompt:
 @dataclass(frozen=True)
 class CrossFileContext:
     """Snippets from other files as gathered for one cursor, before packing: (kind, path, code), similar
-    code first. Handing it back to the next build keeps the prompt's head, and so the engine's KV
-    cache, the same while the user types on (see :mod:`ghostwright.server.completion.sticky_context`)."""
+    code first, then definitions (recent edits are chosen anew for every build). Handing it back to
+    the next build keeps the prompt's head, and so the engine's KV cache, the same while the user
+    types on (see :mod:`ghostwright.server.completion.sticky_context`)."""
 
     pieces: tuple[tuple[str, str, str], ...]
 
@@ -122,12 +123,14 @@ def build_completion_prompt(
         pieces.take("header", f"{comment} Path: {here}\n", here)
         context = reuse_context or CrossFileContext((
             *(("similar", p, c) for p, c in similar_pieces(doc, offset, index, here)),
-            *(("definition", p, c) for p, c in definition_pieces(doc, offset, index, here, deadline())),
-            *(("recent", p, c) for p, c in recent_pieces(doc, window.start_line, after.end_line, recent_edits,
-                                                          index))))
+            *(("definition", p, c) for p, c in definition_pieces(doc, offset, index, here, deadline()))))
+        # Recent edits are not kept: those in this document are chosen against the current windows
+        # (kept, one could repeat the lines being edited), and they cost no lookup.
+        recent = [("recent", p, c) for p, c in recent_pieces(doc, window.start_line, after.end_line, recent_edits,
+                                                              index)]
         similar_cap = int(context_budget * SIMILAR_SHARE)
         shown: list[Snippet] = []
-        for kind, path, code in context.pieces:
+        for kind, path, code in (*context.pieces, *recent):
             snippet = Snippet(path, redact(code))
             if kind == "similar":
                 if pieces.take(kind, commented_snippet(snippet, comment), path, cap=similar_cap):

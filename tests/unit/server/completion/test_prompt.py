@@ -324,3 +324,16 @@ def test_a_reused_context_keeps_the_head_across_new_lines(tmp_path: Path) -> Non
     reused = build(doc, offset, budget=1000, index=index, fim=True, reuse_context=base.context)
     assert reused.prompt.snippets == base.prompt.snippets and reused.context is base.context
     assert before_prefix(reused, REPO_FORMAT)[:-1] == before_prefix(base, REPO_FORMAT)[:-1]
+
+
+def test_a_reused_context_chooses_recent_edits_of_this_document_anew() -> None:
+    """Kept, an edit chosen as far from the cursor would repeat the very lines being edited once the
+    cursor moved onto them."""
+    recent = RecentEdits(context_lines=0)
+    lines = [f"v{i} = {i}" for i in range(300)]
+    doc = Document("file:///w/a.py", "python", "\n".join(lines) + "\n")
+    recent.record(doc, 2)
+    base = build(doc, doc.offset_at(299, 0), budget=300, recent_edits=recent)
+    assert "# v2 = 2" in text_of(base)
+    near = build(doc, doc.offset_at(4, 0), budget=300, recent_edits=recent, reuse_context=base.context)
+    assert "Compare this snippet from a.py" not in text_of(near)
