@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 
 PARTIAL_NOTIFICATION = "ghostwright/partialCompletion"
 SINGLE_LINE_MAX_TOKENS = 48
-# A multi-line suggestion stops at the first line end after this long and shows the lines it has:
+# A multi-line suggestion stops at the first line end this long after its first token (one that
+# does not open a block) and shows the lines it has:
 # Qwen2.5-Coder-0.5B on two cores decodes ~30 tokens a second, so 96 tokens of a block took up to
 # the 2 s deadline, longer than a typist's pause (the in-package replay with 2 s pauses at new lines
 # showed 11 of 19 pauses a suggestion; 8 were still decoding). The first lines are what the user
@@ -47,12 +49,17 @@ def worth_healing(prefix: str) -> bool:
     return prefix[-1].isalnum() or prefix[-1] == "_" or (line != "" and not line.strip())
 
 
-def whole_lines_to_show(raw: str, chunk: str, shown: str) -> str | None:
+def whole_lines_to_show(raw: str, chunk: str, shown: str, block_opener: str | None = None) -> str | None:
     """``raw`` up to its last line end, when the chunk just decoded ended a line and the cleaned
-    text already has a line to show; else None (keep decoding)."""
+    text already has a line to show, not one that opens a block (``if n <= 1:`` alone would leave
+    the code broken); else None (keep decoding)."""
     if "\n" not in chunk or not shown.strip():
         return None
-    return raw[: raw.rfind("\n") + 1]
+    whole = raw[: raw.rfind("\n") + 1]
+    last = next((line for line in reversed(whole.split("\n")) if line.strip()), "")
+    if block_opener is not None and re.search(block_opener, last):
+        return None
+    return whole
 
 
 @dataclass
@@ -166,8 +173,10 @@ class CompletionService:
         def consume():
             nonlocal stopped_early
             raw, last_sent, final, cut = "", None, None, False
-            show_by = time.monotonic() + MULTI_LINE_SHOW_AFTER_S
+            show_by = None  # the clock starts at the first token: what it bounds is decoding
+            opener = doc.spec.block_opener if doc.spec is not None else None
             for chunk in engine.generate(request):
+                show_by = show_by or time.monotonic() + MULTI_LINE_SHOW_AFTER_S
                 if not cut:
                     raw += chunk.text
                 if chunk.done:
@@ -178,7 +187,7 @@ class CompletionService:
                 partial = clean_partial(raw, prefix=built.prefix, suffix=built.suffix, mode=built.mode,
                                         language=doc.language)
                 if built.mode == MULTI and time.monotonic() > show_by \
-                        and (whole := whole_lines_to_show(raw, chunk.text, partial.text)) is not None:
+                        and (whole := whole_lines_to_show(raw, chunk.text, partial.text, opener)) is not None:
                     raw, cut, stopped_early = whole, True, True
                     request.cancel.cancel()
                     continue
