@@ -160,7 +160,12 @@ def test_ctrl_c_keeps_the_best_adapter_and_the_same_command_resumes(store: Path)
                "tiny-ctrl-c", "--minutes", "5", "--context", "256", "--eval-every", "5", "--epochs", "50",
                "--holes", "4"]
     checkpoints = models_dir() / "tiny-ctrl-c" / "tune"
-    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    # A shell's background job ignores SIGINT, and a child inherits that: give it Python's handler back.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.monotonic() + 120
     while not (checkpoints / "state.json").is_file() and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.2)
