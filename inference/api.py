@@ -124,15 +124,20 @@ def starts_a_line(text: str, end: int | None = None) -> bool:
     return not text[text.rfind("\n", 0, end) + 1 : end].strip()
 
 
+def ends_a_line(text: str, start: int = 0) -> bool:
+    """Whether ``text[start:]`` has only whitespace before its first newline (a cursor at ``start``
+    with nothing to its right on its line)."""
+    end = text.find("\n", start)
+    return not (text[start:] if end < 0 else text[start:end]).strip()
+
+
 def at_line_edge(text: str, offset: int) -> bool:
     """Whether the cursor at ``offset`` has only whitespace to its left or to its right on its line:
     where a model that completes better left to right than by fill-in-the-middle is given the
     prefix only. The right side counts too: typing a line keeps the cursor at its end, and
     switching between the two renderings on every new line re-prefilled the whole file part of
     the prompt twice a line."""
-    end = text.find("\n", offset)
-    right = text[offset:] if end < 0 else text[offset:end]
-    return starts_a_line(text, offset) or not right.strip()
+    return starts_a_line(text, offset) or ends_a_line(text, offset)
 
 
 def commented_snippet(snippet: Snippet, comment: str) -> str:

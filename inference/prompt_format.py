@@ -31,7 +31,7 @@ from typing import Any
 from ghostwright.errors import RequestError
 from ghostwright.export.catalogue import infills_at_line_start
 from ghostwright.export.contract import Manifest
-from ghostwright.inference.api import ChatPrompt, InfillPrompt, Prompt, Segment, at_line_edge
+from ghostwright.inference.api import ChatPrompt, InfillPrompt, Prompt, Segment, ends_a_line, starts_a_line
 from ghostwright.inference.chat import chat_prompt as chatml_prompt
 from ghostwright.inference.manifest import BundleManifest
 
@@ -65,7 +65,7 @@ def format_for(manifest: BundleManifest) -> PromptFormat:
 
 def render_infill(fmt: PromptFormat, prompt: InfillPrompt) -> Prompt:
     """``prompt`` in ``fmt``: pieces in an order where a keystroke at the cursor changes the tail."""
-    infill = fmt.infill_at_line_start or not at_line_edge(prompt.prefix + prompt.suffix, len(prompt.prefix))
+    infill = fmt.infill_at_line_start or not (starts_a_line(prompt.prefix) or ends_a_line(prompt.suffix))
     if fmt.kind == REPO_FIM and fmt.fim and fmt.repo:
         pre, suf, mid = fmt.fim
         name, sep = fmt.repo
