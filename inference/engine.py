@@ -318,12 +318,11 @@ class OnnxEngine:
         # The full tier's cost is the part of the prompt its slots do not already hold.
         uncached = len(ids) - (full.pool.longest_prefix(ids) if full else 0)
         tier_name, stats.route_reason = self.router.choose(request, uncached, now)
-        if request.session_key is None:
-            pass  # no session: nothing would ask for this prompt again
-        elif full is not None and tier_name == "mini" and stats.route_reason.startswith("deadline"):
-            self._catch_up(request)
-        elif tier_name == "full":  # it prefills for itself
-            self._supersede(f"catch-up:{request.session_key}")
+        if request.session_key is not None and full is not None:  # without a session, nothing asks again
+            if tier_name == "mini" and stats.route_reason.startswith("deadline"):
+                self._catch_up(request)
+            elif tier_name == "full":  # it prefills for itself
+                self._supersede(f"catch-up:{request.session_key}")
         tier = self.tiers[tier_name]
         stats.tier = tier_name
         if tier.tokenizer is not first.tokenizer or tier.format != first.format:  # another model: its own prompt

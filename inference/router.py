@@ -102,9 +102,10 @@ class Router:
         """How long inline answers run, from whichever tier answered them: how long a line of code
         is does not depend on which model writes it, and a full tier that has answered nothing yet
         (every request went to mini) would otherwise be assumed to run to max_tokens forever."""
-        learned = [s.generated_tokens for s in (self.speeds["full"], *self.speeds.values())
-                   if s.generated_tokens is not None]
-        return learned[0] if learned else None
+        full = self.speeds["full"].generated_tokens
+        if full is not None:
+            return full
+        return next((s.generated_tokens for s in self.speeds.values() if s.generated_tokens is not None), None)
 
     def record(self, tier: str, stats: GenerationStats, count_budget: bool = True,
                inline_answer: bool = True) -> None:
