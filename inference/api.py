@@ -248,3 +248,13 @@ class Engine(Protocol):
     def stats(self) -> dict[str, object]: ...
 
     def close(self) -> None: ...
+
+
+def generate_together(engine: Engine, requests: list[GenerationRequest]) -> list[Iterator[Chunk]]:
+    """Streams for several requests at once: one batch where the engine decodes batches
+    (``generate_batch``), else a stream per request, which a remote server batches itself when
+    they are read concurrently."""
+    batch = getattr(engine, "generate_batch", None)
+    if batch is not None and len(requests) > 1:
+        return batch(requests)
+    return [engine.generate(request) for request in requests]

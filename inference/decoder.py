@@ -47,23 +47,24 @@ class Decoder:
         self._bindings: dict[int, ort.IOBinding] = {}  # per cache, keyed by id(cache)
         self._bound_rows: dict[int, int] = {}  # per cache: the rows its binding now returns
 
-    def allocate_cache(self, capacity: int) -> KVCache:
+    def allocate_cache(self, capacity: int, rows: int = 1) -> KVCache:
         c = self.config
         capacity = min(capacity, c.max_position_embeddings)
-        return KVCache.allocate(c.num_layers, c.num_kv_heads, c.head_dim, capacity, self.dtype, self.device)
+        return KVCache.allocate(c.num_layers, c.num_kv_heads, c.head_dim, capacity, self.dtype, self.device, rows)
 
     def cache_nbytes(self, capacity: int) -> int:
         c = self.config
         return KVCache.nbytes(c.num_layers, c.num_kv_heads, c.head_dim, min(capacity, c.max_position_embeddings),
                               self.dtype)
 
-    def _buffer(self, rows: int) -> ort.OrtValue:
-        if rows not in self._logits:
-            self._logits[rows] = ort.OrtValue.ortvalue_from_numpy(
-                np.zeros((1, rows, self.config.vocab_size), np.float32))
-        return self._logits[rows]
+    def _buffer(self, rows: int, batch: int = 1) -> ort.OrtValue:
+        key = rows if batch == 1 else -batch  # (1, rows, vocab) for a slot; (batch, 1, vocab) for a batch
+        if key not in self._logits:
+            shape = (batch, rows, self.config.vocab_size)
+            self._logits[key] = ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, np.float32))
+        return self._logits[key]
 
-    def _binding(self, cache: KVCache, rows: int) -> ort.IOBinding:
+    def _binding(self, cache: KVCache, rows: int, batch: int = 1) -> ort.IOBinding:
         """Bind the cache's buffers once; later steps rebind the token inputs (and the logits
         buffer when the number of rows changes)."""
         key = id(cache)
@@ -77,7 +78,7 @@ class Decoder:
                 binding.bind_ortvalue_output(contract.present_value(i), cache.values[i])
             self._bindings[key] = binding
         if self._bound_rows.get(key) != rows:
-            binding.bind_ortvalue_output(contract.LOGITS, self._buffer(rows))
+            binding.bind_ortvalue_output(contract.LOGITS, self._buffer(rows, batch))
             if self.multi_row:
                 binding.bind_cpu_input(LAST_STARTS, np.asarray([-rows], dtype=np.int64))
             self._bound_rows[key] = rows
@@ -98,6 +99,22 @@ class Decoder:
         self.session.run_with_iobinding(binding)
         out = self._logits[rows].numpy()[0]  # (rows, vocab); the buffer is rewritten by the next step
         return out[0].copy() if rows == 1 else out.copy()
+
+    def forward_batch(self, cache: KVCache, ids: list[int], lengths: list[int]) -> np.ndarray:
+        """One token per row of a batched ``cache``: row ``i`` runs ``ids[i]`` after its own
+        ``lengths[i]`` cached tokens (rows may differ: GroupQueryAttention reads each row's
+        length from ``seqlens_k`` and ropes each at its own position). Logits (rows, vocab)."""
+        batch = cache.rows
+        if len(ids) != batch or len(lengths) != batch:
+            raise EngineError(f"a batch of {batch} rows needs {batch} tokens and lengths")
+        if max(lengths) + 1 > cache.capacity:
+            raise EngineError(f"the KV cache holds {cache.capacity} tokens; this step needs {max(lengths) + 1}")
+        binding = self._binding(cache, 1, batch)
+        binding.bind_cpu_input(contract.INPUT_IDS, np.asarray(ids, dtype=np.int64).reshape(batch, 1))
+        binding.bind_cpu_input(contract.SEQLENS_K, np.asarray(lengths, dtype=np.int32))
+        binding.bind_cpu_input(contract.TOTAL_SEQUENCE_LENGTH, np.asarray(max(lengths) + 1, dtype=np.int32))
+        self.session.run_with_iobinding(binding)
+        return self._buffer(1, batch).numpy()[:, 0].copy()
 
     def forget(self, cache: KVCache) -> None:
         self._bindings.pop(id(cache), None)

@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -32,7 +32,7 @@ from ghostwright.inference.api import (
     Prompt,
 )
 from ghostwright.inference.decoder import Decoder
-from ghostwright.inference.kv_cache import Slot, SlotPool
+from ghostwright.inference.kv_cache import KVCache, Slot, SlotPool
 from ghostwright.inference.manifest import BundleManifest
 from ghostwright.inference.prompt_format import CODE, PromptFormat, render_chat, render_infill
 from ghostwright.inference.prompt_lookup import PromptLookup
@@ -138,6 +138,7 @@ class OnnxEngine:
         self.draft_tokens = draft_tokens  # speculative decoding by prompt lookup: drafts per step (0: off)
         self.draft_min_ngram = DRAFT_MIN_NGRAM
         self._speculation = Speculation()
+        self._batches = Batches()
         first = tiers.get("full") or next(iter(tiers.values()))
         self.tokenizer = first.tokenizer  # what the server's token budgets are counted in
         self.manifest = first.manifest
@@ -152,16 +153,22 @@ class OnnxEngine:
 
     # -- the Engine protocol ---------------------------------------------------------
     def generate(self, request: GenerationRequest) -> Iterator[Chunk]:
-        job = self._submit(request)
-        try:
-            while True:
-                chunk = job.out.get()
-                yield chunk
-                if chunk.done:
-                    return
-        finally:
-            if not job.finished:  # the consumer stopped listening
-                request.cancel.cancel()
+        yield from _stream(self._submit(request))
+
+    def generate_batch(self, requests: list[GenerationRequest]) -> list[Iterator[Chunk]]:
+        """Answer several requests as one batch: each is prefilled on its own (a shared prompt
+        head once, through the slots), then every decoding step runs all unfinished requests in one
+        forward pass, which on a CPU costs little more than one request's step (the weights are
+        read once for all rows). Implement's candidates are decoded this way. Each stream is
+        what ``generate`` would yield for that request (sampling, stops, healing and cancellation
+        are per request); all go to the tier the router picks for the first. On a GPU (whose
+        caches this engine does not slice by rows) the requests run as separate ones."""
+        if len(requests) < 2 or any(t.decoder.device != "cpu" for t in self.tiers.values()):
+            return [self.generate(r) for r in requests]
+        jobs = [self._job(r) for r in requests]
+        jobs[0].steps = self._batch_steps(jobs)
+        self._enqueue(jobs[0])
+        return [_stream(job) for job in jobs]
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode_text(text))
@@ -197,6 +204,7 @@ class OnnxEngine:
             "finished": finished,
             "router": self.router.snapshot(),
             "speculation": asdict(self._speculation),
+            "batches": asdict(self._batches),
             "tiers": {name: {"model": t.manifest.name, "variant": t.decoder.manifest.variant,
                              "device": t.decoder.device, "prompt_format": t.format.kind,
                              "slots": len(t.pool.slots), "max_slots": t.pool.max_slots,
@@ -232,13 +240,21 @@ class OnnxEngine:
     # -- submission --------------------------------------------------------------------
     def _submit(self, request: GenerationRequest, *, prefill_chunk: int | None = None,
                 slot_owner: str | None = None) -> _Job:
+        job = self._job(request, prefill_chunk=prefill_chunk, slot_owner=slot_owner)
+        job.steps = self._steps(job)
+        return self._enqueue(job)
+
+    def _job(self, request: GenerationRequest, *, prefill_chunk: int | None = None,
+             slot_owner: str | None = None) -> _Job:
         if request.max_tokens < 1:
             raise RequestError(f"max_tokens must be at least 1, got {request.max_tokens}")
         if request.sampling.temperature < 0 or not 0 < request.sampling.top_p <= 1:
             raise RequestError("temperature must be >= 0 and top_p in (0, 1]")
-        job = _Job(request=request, seq=next(self._seq), submitted=time.monotonic(), prefill_chunk=prefill_chunk,
-                   slot_owner=slot_owner or request.session_key)
-        job.steps = self._steps(job)
+        return _Job(request=request, seq=next(self._seq), submitted=time.monotonic(), prefill_chunk=prefill_chunk,
+                    slot_owner=slot_owner or request.session_key)
+
+    def _enqueue(self, job: _Job) -> _Job:
+        request = job.request
         with self._cond:
             if self._closed:
                 raise RequestError("the engine is closed")
@@ -326,11 +342,10 @@ class OnnxEngine:
         tier = self.tiers[tier_name]
         stats.tier = tier_name
         if tier.tokenizer is not first.tokenizer or tier.format != first.format:  # another model: its own prompt
-            try:
-                ids, healed = self._encode(tier, request)
-            except (ValueError, RequestError) as exc:
-                self._finish(job, FinishReason.ERROR, error=str(exc))
+            encoded = self._prompt_ids(job, tier)
+            if encoded is None:
                 return
+            ids, healed = encoded
         stats.prompt_tokens = len(ids)
         if len(ids) >= tier.pool.capacity:
             self._finish(job, FinishReason.ERROR,
@@ -367,6 +382,23 @@ class OnnxEngine:
                 if other.request.session_key == session_key:
                     other.superseded = True
 
+    def _prompt_ids(self, job: _Job, tier: Tier) -> tuple[list[int], str] | None:
+        """``_encode`` for a job that fits ``tier``'s cache; None when it does not (finished with the error)."""
+        try:
+            ids, healed = self._encode(tier, job.request)
+        except (ValueError, RequestError) as exc:
+            self._finish(job, FinishReason.ERROR, error=str(exc))
+            return None
+        job.stats.prompt_tokens = len(ids)
+        if not ids:
+            self._finish(job, FinishReason.ERROR, error="the prompt is empty")
+            return None
+        if len(ids) >= tier.pool.capacity:
+            self._finish(job, FinishReason.ERROR,
+                         error=f"the prompt has {len(ids)} tokens; the cache holds {tier.pool.capacity}")
+            return None
+        return ids, healed
+
     def _encode(self, tier: Tier, request: GenerationRequest) -> tuple[list[int], str]:
         """The prompt as ``tier``'s ids, and the text token healing took off its end ("" if none).
 
@@ -392,11 +424,51 @@ class OnnxEngine:
     def _generate_in_slot(self, job: _Job, tier: Tier, slot: Slot, ids: list[int], reuse: int,
                           healed: str = "") -> Iterator[None]:
         request, stats, decoder = job.request, job.stats, tier.decoder
-        tokenizer, end_ids = tier.tokenizer, tier.end_ids(request.prompt)
+        logits = yield from self._prefill(job, tier, slot, ids, reuse)
+        if logits is None:
+            return
+        answer = _Answer(self, job, tier, healed, min(request.max_tokens, slot.cache.capacity - len(ids)))
+        # Speculation (greedy only): drafted tokens run with the token just chosen in one step;
+        # the logits of the drafts greedy decoding agrees with wait here, their K/V already cached.
+        draft_tokens = self.draft_tokens if request.draft_tokens is None else request.draft_tokens
+        drafting = draft_tokens > 0 and decoder.multi_row and request.sampling.temperature <= 0
+        lookup = PromptLookup(ids, slot.cache.capacity, min_ngram=self.draft_min_ngram) if drafting else None
+        verified: list[np.ndarray] = []  # (vocab,) logits, next first
+        while True:
+            token = answer.take(logits)
+            if token is None:
+                return
+            yield
+            if (reason := self._aborted(job)) is not None:
+                answer.stop(reason)
+                return
+            if lookup is not None:
+                lookup.append(token)
+            if verified:  # ``token`` was a draft the model agreed with: its logits are already here
+                logits = verified.pop(0)
+                continue
+            room = min(draft_tokens, answer.max_new - stats.generated_tokens - 1,
+                       slot.cache.capacity - len(slot.tokens) - 1)
+            writing_freely = not answer.respell and not answer.excludes
+            drafts = lookup.draft(room) if lookup is not None and writing_freely else []
+            if not drafts:
+                logits = decoder.forward(slot.cache, [token], len(slot.tokens))
+                slot.tokens.append(token)
+                continue
+            # One step over the token and its drafts: row i holds the logits after drafts[:i].
+            rows = decoder.forward(slot.cache, [token, *drafts], len(slot.tokens), rows=len(drafts) + 1)
+            accepted = _agreeing(rows, drafts)
+            slot.tokens.extend([token, *drafts[:accepted]])  # the rejected drafts' K/V are overwritten later
+            self._speculation.record(len(drafts), accepted)
+            logits, verified = rows[0], list(rows[1 : accepted + 1])
+
+    def _prefill(self, job: _Job, tier: Tier, slot: Slot, ids: list[int],
+                 reuse: int) -> Generator[None, None, np.ndarray | None]:
+        """Feed the prompt after the reused prefix into ``slot``, a chunk per step; the last
+        position's logits, or None when the request was stopped (and finished) on the way."""
+        request, stats = job.request, job.stats
         stats.queue_s = time.monotonic() - job.submitted
         stats.reused_tokens, stats.prefilled_tokens = reuse, len(ids) - reuse
-        max_new = min(request.max_tokens, slot.cache.capacity - len(ids))
-        # Prefill: feed the prompt after the reused prefix, a chunk per step.
         position = reuse
         default_step = PREFILL_CHUNK if request.priority == Priority.INLINE else PREFILL_CHUNK_BELOW_INLINE
         step = job.prefill_chunk or default_step
@@ -408,83 +480,202 @@ class OnnxEngine:
             if (reason := self._aborted(job)) is not None:
                 stats.prefilled_tokens = position - reuse  # what was really prefilled, for the router
                 self._finish(job, reason)
-                return
+                return None
             chunk = ids[position : position + step]
             started = time.monotonic()
-            logits = decoder.forward(slot.cache, chunk, position)
+            logits = tier.decoder.forward(slot.cache, chunk, position)
             stats.prefill_s += time.monotonic() - started
             slot.tokens.extend(chunk)
             position += len(chunk)
             if position >= len(ids):
-                break
+                return logits
             yield
-        # Decode: sample, stream what is safe to show, feed the token back.
-        stream = TextStream(tokenizer.decode, request.stop, skip=healed)
-        sampler = Sampler(request.sampling)
-        started = time.monotonic()
-        respell = healed  # token healing: the first token(s) must re-spell the cut-off text
-        excludes = request.first_token_excludes  # held until a token writes past the healed text
-        # Speculation (greedy only): drafted tokens run with the token just chosen in one step;
-        # the logits of the drafts greedy decoding agrees with wait here, their K/V already cached.
-        draft_tokens = self.draft_tokens if request.draft_tokens is None else request.draft_tokens
-        drafting = draft_tokens > 0 and decoder.multi_row and request.sampling.temperature <= 0
-        lookup = PromptLookup(ids, slot.cache.capacity, min_ngram=self.draft_min_ngram) if drafting else None
-        verified: list[np.ndarray] = []  # (vocab,) logits, next first
+
+    def _batch_steps(self, jobs: list[_Job]) -> Iterator[None]:
+        """The life of a batch (``generate_batch``), run as the first request's steps: whatever
+        goes wrong, every request of it gets its final chunk."""
+        try:
+            yield from self._run_batch(jobs)
+        except Exception as exc:  # a failing batch must not leave a caller waiting, nor kill the worker
+            log.exception("batch %s failed", jobs[0].request.request_id)
+            for job in jobs:
+                self._finish(job, FinishReason.ERROR, error=str(exc))
+        finally:
+            for job in jobs:
+                self._finish(job, FinishReason.CANCELLED)  # a no-op for the finished
+
+    def _run_batch(self, jobs: list[_Job]) -> Iterator[None]:
+        lead = jobs[0]
+        full = self.tiers.get("full")
+        first = full or next(iter(self.tiers.values()))
+        try:
+            head, _ = self._encode(first, lead.request)
+        except (ValueError, RequestError):
+            head = []
+        uncached = len(head) - (full.pool.longest_prefix(head) if full else 0)
+        tier_name, route_reason = self.router.choose(lead.request, uncached, time.monotonic())
+        tier = self.tiers[tier_name]
+        rows: list[_Row] = []
+        for job in jobs:
+            job.stats.tier, job.stats.route_reason = tier_name, route_reason
+            encoded = self._prompt_ids(job, tier)
+            if encoded is not None:
+                rows.append(_Row(job, *encoded))
+        if not rows:
+            return
+        capacity = min(tier.pool.capacity, max(len(r.ids) + r.job.request.max_tokens for r in rows))
+        batch = tier.decoder.allocate_cache(capacity, rows=len(rows))
+        views: dict[int, KVCache] = {}  # live rows -> the batch's first rows (one binding each)
+        live: list[_Row] = []
+        try:
+            for row in rows:  # each prompt into a slot (a head shared with the previous one is reused), then its row
+                while (acquired := tier.pool.acquire(row.ids, row.job.slot_owner)) is None:
+                    if (reason := self._aborted(row.job)) is not None:
+                        self._finish(row.job, reason)
+                        break
+                    lead.blocked = (tier.pool, tier.pool.releases)
+                    yield
+                lead.blocked = None
+                if acquired is None:
+                    continue
+                slot, reuse = acquired
+                lead.running = True
+                try:
+                    logits = yield from self._prefill(row.job, tier, slot, row.ids, reuse)
+                    if logits is not None:
+                        batch.copy_row(slot.cache, 0, len(live), len(row.ids))
+                finally:
+                    tier.pool.release(slot)
+                if logits is not None:
+                    row.begin(self, tier, logits, len(live), capacity)
+                    live.append(row)
+            self._batches.record(len(live))
+            while live:
+                for row in live:
+                    row.token = row.answer.take(row.logits)  # type: ignore[union-attr]
+                live = _compact(batch, live)
+                if not live:
+                    return
+                yield
+                for row in live:
+                    if (reason := self._aborted(row.job)) is not None:
+                        row.answer.stop(reason)  # type: ignore[union-attr]
+                        row.token = None
+                live = _compact(batch, live)
+                if not live:
+                    return
+                view = views.setdefault(len(live), batch.first_rows(len(live)))
+                logits_rows = tier.decoder.forward_batch(view, [r.token for r in live], [r.length for r in live])
+                for row, logits in zip(live, logits_rows, strict=True):
+                    row.logits, row.length = logits, row.length + 1
+        finally:
+            for view in views.values():
+                tier.decoder.forget(view)
+            for row in rows:
+                if row.answer is not None and row.job.finished:  # it ran: the router learns from its speed
+                    self.router.record(tier_name, row.job.stats, count_budget=True, inline_answer=False)
+
+
+@dataclass
+class _Row:
+    """One request of a batch: its prompt, then where it decodes."""
+
+    job: _Job
+    ids: list[int]
+    healed: str
+    answer: _Answer | None = None
+    logits: np.ndarray | None = None
+    token: int | None = None  # the token chosen last; None once the request is finished
+    position: int = 0  # its row in the batch's cache
+    length: int = 0  # tokens in its row of the cache
+
+    def begin(self, engine: OnnxEngine, tier: Tier, logits: np.ndarray, position: int, capacity: int) -> None:
+        self.answer = _Answer(engine, self.job, tier, self.healed,
+                              min(self.job.request.max_tokens, capacity - len(self.ids)))
+        self.logits, self.position, self.length = logits, position, len(self.ids)
+
+
+def _compact(batch: KVCache, rows: list[_Row]) -> list[_Row]:
+    """The unfinished rows, moved into the batch's first rows (the next step runs only those):
+    a row past them takes the place of a finished one, its K/V copied there."""
+    kept = [r for r in rows if r.token is not None]
+    free = sorted(set(range(len(kept))) - {r.position for r in kept})
+    for row in kept:
+        if row.position >= len(kept):
+            target = free.pop(0)
+            batch.copy_row(batch, row.position, target, row.length)
+            row.position = target
+    return sorted(kept, key=lambda r: r.position)
+
+
+def _stream(job: _Job) -> Iterator[Chunk]:
+    """The chunks of ``job`` as the worker writes them; a consumer that stops listening cancels it."""
+    try:
         while True:
-            if respell:
-                logits = respell_mask(tokenizer, respell, logits, excludes)
-            elif excludes:
-                logits = logits.copy()
-                logits[tokenizer.ids_containing(excludes)] = -np.inf
-            token = sampler(logits)
-            if respell:
-                spelled = tokenizer.spelling(token)
-                excludes = excludes if len(spelled) <= len(respell) else ()
-                respell = still_to_respell(respell, spelled)
-            else:
-                excludes = ()
-            stats.logprob_sum += _logprob(logits, token)
-            if token in end_ids:
-                stats.decode_s = time.monotonic() - started
-                self._finish(job, FinishReason.EOS, stream.finish())
+            chunk = job.out.get()
+            yield chunk
+            if chunk.done:
                 return
-            stats.generated_tokens += 1
-            if request.cancel.cancelled_at is not None:  # decoded after the caller said stop: the step in flight
-                stats.decoded_after_cancel += 1
-            text = stream.push(token)
-            if stream.stopped:
-                stats.decode_s = time.monotonic() - started
-                self._finish(job, FinishReason.STOP, text)
-                return
-            if text:
-                job.out.put(Chunk(text=text))
-            if stats.generated_tokens >= max_new:
-                stats.decode_s = time.monotonic() - started
-                self._finish(job, FinishReason.LENGTH, stream.finish())
-                return
-            yield
-            if (reason := self._aborted(job)) is not None:
-                stats.decode_s = time.monotonic() - started
-                self._finish(job, reason, "" if reason != FinishReason.DEADLINE else stream.finish())
-                return
-            if lookup is not None:
-                lookup.append(token)
-            if verified:  # ``token`` was a draft the model agreed with: its logits are already here
-                logits = verified.pop(0)
-                continue
-            room = min(draft_tokens, max_new - stats.generated_tokens - 1,
-                       slot.cache.capacity - len(slot.tokens) - 1)
-            drafts = lookup.draft(room) if lookup is not None and not respell and not excludes else []
-            if not drafts:
-                logits = decoder.forward(slot.cache, [token], len(slot.tokens))
-                slot.tokens.append(token)
-                continue
-            # One step over the token and its drafts: row i holds the logits after drafts[:i].
-            rows = decoder.forward(slot.cache, [token, *drafts], len(slot.tokens), rows=len(drafts) + 1)
-            accepted = _agreeing(rows, drafts)
-            slot.tokens.extend([token, *drafts[:accepted]])  # the rejected drafts' K/V are overwritten later
-            self._speculation.record(len(drafts), accepted)
-            logits, verified = rows[0], list(rows[1 : accepted + 1])
+    finally:
+        if not job.finished:
+            job.request.cancel.cancel()
+
+
+class _Answer:
+    """One request's answer, a token at a time: token healing's re-spelling, the first-token
+    exclusions, sampling, end and stop tokens, the length limit, and the text streamed out.
+    The same for a request decoded alone and for one row of a batch."""
+
+    def __init__(self, engine: OnnxEngine, job: _Job, tier: Tier, healed: str, max_new: int) -> None:
+        self.engine, self.job, self.tokenizer = engine, job, tier.tokenizer
+        self.end_ids = tier.end_ids(job.request.prompt)
+        self.stream = TextStream(tier.tokenizer.decode, job.request.stop, skip=healed)
+        self.sampler = Sampler(job.request.sampling)
+        self.respell = healed  # token healing: the first token(s) must re-spell the cut-off text
+        self.excludes = job.request.first_token_excludes  # held until a token writes past the healed text
+        self.max_new = max_new
+        self.started = time.monotonic()
+
+    def take(self, logits: np.ndarray) -> int | None:
+        """Choose the next token and write it out; None once the answer has ended (finished)."""
+        stats, tokenizer = self.job.stats, self.tokenizer
+        if self.respell:
+            logits = respell_mask(tokenizer, self.respell, logits, self.excludes)
+        elif self.excludes:
+            logits = logits.copy()
+            logits[tokenizer.ids_containing(self.excludes)] = -np.inf
+        token = self.sampler(logits)
+        if self.respell:
+            spelled = tokenizer.spelling(token)
+            self.excludes = self.excludes if len(spelled) <= len(self.respell) else ()
+            self.respell = still_to_respell(self.respell, spelled)
+        else:
+            self.excludes = ()
+        stats.logprob_sum += _logprob(logits, token)
+        if token in self.end_ids:
+            self._end(FinishReason.EOS, self.stream.finish())
+            return None
+        stats.generated_tokens += 1
+        if self.job.request.cancel.cancelled_at is not None:  # decoded after the caller said stop: the step in flight
+            stats.decoded_after_cancel += 1
+        text = self.stream.push(token)
+        if self.stream.stopped:
+            self._end(FinishReason.STOP, text)
+            return None
+        if text:
+            self.job.out.put(Chunk(text=text))
+        if stats.generated_tokens >= self.max_new:
+            self._end(FinishReason.LENGTH, self.stream.finish())
+            return None
+        return token
+
+    def stop(self, reason: FinishReason) -> None:
+        """End it early: cancelled, superseded, or past its deadline (which keeps the text held back)."""
+        self._end(reason, "" if reason != FinishReason.DEADLINE else self.stream.finish())
+
+    def _end(self, reason: FinishReason, text: str) -> None:
+        self.job.stats.decode_s = time.monotonic() - self.started
+        self.engine._finish(self.job, reason, text)
 
 
 @dataclass
@@ -499,6 +690,19 @@ class Speculation:
         self.steps += 1
         self.drafted += drafted
         self.accepted += accepted
+
+
+@dataclass
+class Batches:
+    """What ``generate_batch`` has decoded since the engine started (stats())."""
+
+    runs: int = 0  # batches that reached decoding
+    rows: int = 0  # requests they decoded together
+
+    def record(self, rows: int) -> None:
+        if rows:
+            self.runs += 1
+            self.rows += rows
 
 
 def _agreeing(rows: np.ndarray, drafts: list[int]) -> int:

@@ -22,14 +22,14 @@ from ghostwright.inference.resident_memory import libc
 
 @dataclass
 class KVCache:
-    keys: list[ort.OrtValue]  # per layer: (1, kv_heads, capacity, head_dim)
+    keys: list[ort.OrtValue]  # per layer: (rows, kv_heads, capacity, head_dim); a slot has one row
     values: list[ort.OrtValue]
     capacity: int  # tokens the buffers hold
 
     @staticmethod
     def allocate(layers: int, kv_heads: int, head_dim: int, capacity: int, dtype: np.dtype,
-                 device: str) -> KVCache:
-        shape = (1, kv_heads, capacity, head_dim)
+                 device: str, rows: int = 1) -> KVCache:
+        shape = (rows, kv_heads, capacity, head_dim)
 
         def buffer() -> ort.OrtValue:
             if device == "cuda":
@@ -37,6 +37,23 @@ class KVCache:
             return ort.OrtValue.ortvalue_from_numpy(_lazy_zeros(shape, np.dtype(dtype)))
 
         return KVCache([buffer() for _ in range(layers)], [buffer() for _ in range(layers)], capacity)
+
+    @property
+    def rows(self) -> int:
+        return self.keys[0].shape()[0]
+
+    def first_rows(self, count: int) -> KVCache:
+        """The first ``count`` rows, sharing these buffers (CPU): a batch whose later rows have
+        finished runs on fewer rows, and a row's K/V are contiguous, so no copy is made."""
+        if count == self.rows:
+            return self
+        return KVCache([ort.OrtValue.ortvalue_from_numpy(_view(v)[:count]) for v in self.keys],
+                       [ort.OrtValue.ortvalue_from_numpy(_view(v)[:count]) for v in self.values], self.capacity)
+
+    def copy_row(self, source: KVCache, source_row: int, row: int, length: int) -> None:
+        """Copy the first ``length`` positions of ``source``'s row into this cache's ``row`` (CPU)."""
+        for mine, theirs in zip((*self.keys, *self.values), (*source.keys, *source.values), strict=True):
+            _view(mine)[row, :, :length] = _view(theirs)[source_row, :, :length]
 
     def resident_bytes(self) -> int:
         """Bytes of these buffers in RAM now. A CPU buffer is its own anonymous mapping and the
@@ -63,6 +80,17 @@ def _lazy_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     if hasattr(mmap, "MADV_NOHUGEPAGE"):
         region.madvise(mmap.MADV_NOHUGEPAGE)
     return np.frombuffer(region, dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+
+
+def _view(value: ort.OrtValue) -> np.ndarray:
+    """A CPU OrtValue's buffer as a numpy array over the same memory (no copy)."""
+    if value.device_name() != "cpu":
+        raise ValueError("only a CPU cache's rows can be copied or sliced")
+    shape = tuple(value.shape())
+    dtype = np.dtype(np.float16 if "float16" in value.data_type() else np.float32)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    raw = (ctypes.c_byte * nbytes).from_address(value.data_ptr())
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
 def resident_bytes(value: ort.OrtValue) -> int:

@@ -15,16 +15,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ghostwright.inference.api import (
     CancelToken,
+    Chunk,
     FinishReason,
     GenerationRequest,
     GenerationStats,
     Priority,
     SamplingParams,
+    generate_together,
 )
 from ghostwright.server.context.secrets import redact
 from ghostwright.server.prompt_trace import write_trace
@@ -68,67 +71,106 @@ class ChatResult:
         return self.stats.logprob_sum / count if count else float("-inf")
 
 
-async def run_chat(server, messages: list[dict[str, str]], *, max_tokens: int = 256,
-                   priority: Priority = Priority.INTERACTIVE, temperature: float = 0.0,
-                   top_p: float = 1.0, top_k: int = 0, seed: int | None = None,
-                   stop: list[str] | None = None, deadline_s: float | None = None,
-                   cancel: CancelToken | None = None, on_text: Callable[[str], None] | None = None,
-                   session_key: str | None = None, request_id: str | None = None,
-                   prefill: str = "", tier: str | None = None,
-                   stop_when: Callable[[str], bool] | None = None,
-                   first_token_excludes: tuple[str, ...] = (), heal_last_token: bool = False,
-                   draft_tokens: int | None = None,
-                   trace: str | None = None) -> ChatResult:
+@dataclass
+class ChatCall:
+    """One chat request: ``run_chat``'s arguments, for ``run_chats``."""
+
+    messages: list[dict[str, str]]
+    max_tokens: int = 256
+    priority: Priority = Priority.INTERACTIVE
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0
+    seed: int | None = None
+    stop: list[str] | None = None
+    deadline_s: float | None = None
+    cancel: CancelToken | None = None
+    on_text: Callable[[str], None] | None = None
+    session_key: str | None = None
+    request_id: str | None = None
+    prefill: str = ""
+    tier: str | None = None
+    stop_when: Callable[[str], bool] | None = None
+    first_token_excludes: tuple[str, ...] = ()
+    heal_last_token: bool = False
+    draft_tokens: int | None = None
+    trace: str | None = None
+
+
+async def run_chat(server, messages: list[dict[str, str]], **options: Any) -> ChatResult:
     """Decode one answer to ``messages``. ``prefill`` starts the assistant's turn (it is part of the
     prompt, not of the returned text). ``on_text`` gets the whole text so far, from the decode thread.
     ``stop_when(text)`` true ends decoding early with the text so far (finish ``stop``): a caller that
     sees the answer is complete, or degenerate, need not wait for the token limit. ``tier`` overrides
     the setting (``full`` | ``mini``; the engine falls back to what it has). ``heal_last_token``: a
     prefill that ends in indentation is re-spelled the way the model writes it ("\\n   " + " if").
-    ``trace``: the kind of prompt ("action"), written to ``GHOSTWRIGHT_TRACE_PROMPTS`` as sent."""
+    ``trace``: the kind of prompt ("action"), written to ``GHOSTWRIGHT_TRACE_PROMPTS`` as sent.
+    The options are ``ChatCall``'s fields."""
+    return (await run_chats(server, [ChatCall(messages, **options)]))[0]
+
+
+async def run_chats(server, calls: list[ChatCall]) -> list[ChatResult]:
+    """Decode several answers at once: one batch where the engine batches (the local engine: each
+    decoding step runs them all in one forward pass), else concurrent requests (a remote server
+    batches those itself). Each is streamed, stopped and cancelled on its own, as in ``run_chat``."""
     engine = await server.engines.get()
-    # The one door for chat prompts (hover, ask, actions): whatever text they carry, secrets leave here.
-    messages = [{**m, "content": redact(m["content"])} for m in messages]
-    prompt = replace(engine.chat_prompt(messages), prefill=redact(prefill))
-    request = GenerationRequest(
-        prompt=prompt, max_tokens=max_tokens, stop=list(stop or []),
-        sampling=SamplingParams(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed),
-        deadline=None if deadline_s is None else time.monotonic() + deadline_s,
-        cancel=_Linked(cancel), priority=priority, session_key=session_key,
-        tier=tier or getattr(server.settings, "tier", "auto"), request_id=request_id,
-        first_token_excludes=first_token_excludes, heal_last_token=heal_last_token, draft_tokens=draft_tokens)
+    requests = [_request(engine, server, call) for call in calls]
+    streams = generate_together(engine, [request for _, request in requests])
     started = time.monotonic()
-    stopped_early = False
-
-    def consume() -> tuple[str, object]:
-        nonlocal stopped_early
-        text, final = "", None
-        for chunk in engine.generate(request):
-            text += chunk.text
-            if chunk.done:
-                final = chunk
-                break
-            if on_text is not None and chunk.text:
-                on_text(text)
-            if stop_when is not None and chunk.text and not stopped_early and stop_when(text):
-                stopped_early = True
-                request.cancel.cancel()  # this request only: the caller's token is untouched
-        return text, final
-
+    consumers = [asyncio.to_thread(_consume, call, request, stream)
+                 for call, (_, request), stream in zip(calls, requests, streams, strict=True)]
     try:
-        text, final = await asyncio.to_thread(consume)
+        answers = await asyncio.gather(*consumers)
     except asyncio.CancelledError:  # $/cancelRequest: stop decoding within one step
-        request.cancel.cancel()
+        for _, request in requests:
+            request.cancel.cancel()
         raise
+    return [_result(call, messages, request, *answer, started)
+            for call, (messages, request), answer in zip(calls, requests, answers, strict=True)]
+
+
+def _request(engine, server, call: ChatCall) -> tuple[list[dict[str, str]], GenerationRequest]:
+    """The request for ``call``, and its messages as the model sees them."""
+    # The one door for chat prompts (hover, ask, actions): whatever text they carry, secrets leave here.
+    messages = [{**m, "content": redact(m["content"])} for m in call.messages]
+    prompt = replace(engine.chat_prompt(messages), prefill=redact(call.prefill))
+    return messages, GenerationRequest(
+        prompt=prompt, max_tokens=call.max_tokens, stop=list(call.stop or []),
+        sampling=SamplingParams(temperature=call.temperature, top_p=call.top_p, top_k=call.top_k, seed=call.seed),
+        deadline=None if call.deadline_s is None else time.monotonic() + call.deadline_s,
+        cancel=_Linked(call.cancel), priority=call.priority, session_key=call.session_key,
+        tier=call.tier or getattr(server.settings, "tier", "auto"), request_id=call.request_id,
+        first_token_excludes=call.first_token_excludes, heal_last_token=call.heal_last_token,
+        draft_tokens=call.draft_tokens)
+
+
+def _consume(call: ChatCall, request: GenerationRequest, stream: Iterator[Chunk]) -> tuple[str, Chunk | None, bool]:
+    """Read one stream to its end (in a thread): its text, its final chunk, whether ``stop_when`` ended it."""
+    text, final, stopped_early = "", None, False
+    for chunk in stream:
+        text += chunk.text
+        if chunk.done:
+            final = chunk
+            break
+        if call.on_text is not None and chunk.text:
+            call.on_text(text)
+        if call.stop_when is not None and chunk.text and not stopped_early and call.stop_when(text):
+            stopped_early = True
+            request.cancel.cancel()  # this request only: the caller's token is untouched
+    return text, final, stopped_early
+
+
+def _result(call: ChatCall, messages: list[dict[str, str]], request: GenerationRequest, text: str,
+            final: Chunk | None, stopped_early: bool, started: float) -> ChatResult:
     stats = getattr(final, "stats", None) or GenerationStats()
     finish = getattr(final, "finish", None)
-    if stopped_early and finish == FinishReason.CANCELLED and not (cancel and cancel.cancelled):
+    if stopped_early and finish == FinishReason.CANCELLED and not (call.cancel and call.cancel.cancelled):
         finish = FinishReason.STOP
     error = getattr(final, "error", None)
     seconds = time.monotonic() - started
-    log.info("chat %s: %s, %d prompt tokens, %d generated, %.2f s, mean logprob %.3f", request_id,
+    log.info("chat %s: %s, %d prompt tokens, %d generated, %.2f s, mean logprob %.3f", request.request_id,
              finish.value if finish else "no answer", stats.prompt_tokens, stats.generated_tokens, seconds,
              stats.logprob_sum / max(1, stats.generated_tokens))
-    if trace is not None:
-        write_trace(trace, messages, text, seconds * 1e3, prefill=prompt.prefill)
+    if call.trace is not None:
+        write_trace(call.trace, messages, text, seconds * 1e3, prefill=request.prompt.prefill)
     return ChatResult(text=text, finish=finish, stats=stats, error=error, seconds=seconds)

@@ -17,7 +17,7 @@ from ghostwright.inference.api import Priority
 from ghostwright.inference.chat import SMOLLM_DEFAULT_SYSTEM
 from ghostwright.server.actions.edits import Replacement, apply_all, overlapping
 from ghostwright.server.actions.validate import syntax_problems
-from ghostwright.server.chat_runner import ChatResult, run_chat
+from ghostwright.server.chat_runner import ChatCall, ChatResult, run_chats
 from ghostwright.server.context.document import Document
 from ghostwright.server.context.secrets import PLACEHOLDER
 from ghostwright.server.work_progress import WorkProgress
@@ -112,28 +112,46 @@ class ActionContext:
                    draft_tokens: int | None = None) -> ChatResult:
         """One model call at interactive priority, reported as progress, stopped by a cancel.
         ``draft_tokens``: speculative decoding for an answer that copies the prompt (greedy only)."""
-        self.check_cancelled()
+        call = self.chat_call(messages, max_tokens=max_tokens, label=label, temperature=temperature, seed=seed,
+                              stop=stop, prefill=prefill, tier=tier, stop_when=stop_when,
+                              first_token_excludes=first_token_excludes, heal_last_token=heal_last_token,
+                              draft_tokens=draft_tokens)
+        return (await self.chat_many([call], label))[0]
+
+    def chat_call(self, messages: list[dict[str, str]], *, max_tokens: int, label: str,
+                  temperature: float = 0.0, seed: int | None = None, stop: list[str] | None = None,
+                  prefill: str = "", tier: str | None = None,
+                  stop_when: Callable[[str], bool] | None = None,
+                  first_token_excludes: tuple[str, ...] = (), heal_last_token: bool = False,
+                  draft_tokens: int | None = None) -> ChatCall:
+        """The model call ``chat`` makes, to run with others through ``chat_many``."""
         cap = self.data.get("maxTokens")
         if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0:
             max_tokens = min(max_tokens, cap)
-        self.progress.report(f"{label}: decoding")
 
         def on_text(text: str) -> None:
             lines = text.count("\n")
             self.progress.report(f"{label}: {lines} line{'s' if lines != 1 else ''} written")
 
-        result = await run_chat(
-            self.server, messages, max_tokens=max_tokens, priority=Priority.INTERACTIVE,
+        return ChatCall(
+            messages, max_tokens=max_tokens, priority=Priority.INTERACTIVE,
             temperature=temperature, top_p=RETRY_TOP_P if temperature > 0 else 1.0, seed=seed, stop=stop,
             cancel=self.progress.cancel_token, on_text=on_text, prefill=prefill, tier=tier, stop_when=stop_when,
             request_id=f"{self.request_id}/{label}", first_token_excludes=first_token_excludes,
             heal_last_token=heal_last_token, draft_tokens=draft_tokens, trace="action")
-        self.calls.append(result)
-        if result.cancelled or self.progress.cancelled:
+
+    async def chat_many(self, calls: list[ChatCall], label: str) -> list[ChatResult]:
+        """Several model calls decoded together (one batch on the local engine), as ``chat`` makes one."""
+        self.check_cancelled()
+        self.progress.report(f"{label}: decoding")
+        results = await run_chats(self.server, calls)
+        self.calls.extend(results)
+        if any(r.cancelled for r in results) or self.progress.cancelled:
             raise ActionCancelled("cancelled")
-        if result.error:
-            raise ActionError(f"the model failed: {result.error}")
-        return result
+        failed = next((r for r in results if r.error), None)
+        if failed is not None:
+            raise ActionError(f"the model failed: {failed.error}")
+        return results
 
     def problems(self, replacements: list[Replacement]) -> list[str]:
         """Why these replacements would leave the document broken ([] when they are fine)."""

@@ -323,6 +323,30 @@ async def test_a_failure_says_why_and_changes_nothing(client, tmp_path):
     assert resolved.edit is None and "is a directory" in resolved.data["result"]["message"]
 
 
+async def test_candidates_after_the_first_are_decoded_as_one_batch(client, tmp_path):
+    uri = (tmp_path / "ws" / "calc.py").as_uri()
+    open_doc(client, uri, UNSATISFIABLE)  # no candidate can pass: every one of them is decoded
+    for together, batches in ((4, 1), (1, 0)):
+        before = (await engine_stats(client))["batches"]
+        action = with_data(pick(await actions_at(client, uri, 3), "Implement add"), samples=5, maxTokens=24,
+                           together=together)
+        resolved = await client.code_action_resolve_async(action)
+        assert resolved.edit is None  # 7 is not 2 + 3, however the five candidates were decoded
+        after = (await engine_stats(client))["batches"]
+        # Candidate 1 alone (most tasks end there), candidates 2-5 as one batch of four rows.
+        assert (after["runs"] - before["runs"], after["rows"] - before["rows"]) == (batches, 4 * batches)
+
+
+async def engine_stats(client, timeout: float = 120) -> dict:
+    """The engine's stats from ghostwright.status, once the model has loaded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = await client.workspace_execute_command_async(types.ExecuteCommandParams("ghostwright.status"))
+        if status["engine"] is not None or time.monotonic() > deadline:
+            return status["engine"]
+        await asyncio.sleep(0.2)
+
+
 async def wait_for_progress(client, kind: str, after: object = None, timeout: float = 60, text: str = "") -> object:
     """The token of the first work-done progress (created after ``after``) that sent a ``kind``
     notification whose message holds ``text``."""

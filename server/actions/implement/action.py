@@ -7,7 +7,7 @@ import logging
 
 from ghostwright.server.actions.base import ActionContext, ActionError, ActionResult, InvalidAnswer, Offer
 from ghostwright.server.actions.implement.answer import check_chunks
-from ghostwright.server.actions.implement.candidates import Candidate, decode_candidate, plan
+from ghostwright.server.actions.implement.candidates import Candidate, candidate_call, plan, read_candidate
 from ghostwright.server.actions.implement.prompts import prompt, stub_text
 from ghostwright.server.actions.python_code import parameter_names
 from ghostwright.server.actions.targets import FunctionTarget, function_at
@@ -24,6 +24,11 @@ ID = "implement"
 KIND = "refactor.rewrite"
 DEFAULT_SAMPLES = 16  # candidates at most: 2 greedy + 14 sampled (fewer when one passes every example)
 MAX_SAMPLES = 16
+# Candidates decoded together as one batch, after the first (greedy) one was not verified: a
+# step over 4 rows costs ~1.9 single steps on 2 cores (bench/README.md), so a task that needs
+# many candidates takes about half the time; the first stays alone, since most tasks are
+# verified by it and a batch would only slow them down. 1: one at a time.
+TOGETHER = 4
 # Decodes after the first verified candidate, for other verified ones and votes to choose by
 # agreement. 0 by default: on the 29 HumanEval tasks with a verified candidate, 4 more decodes
 # found no second verified answer that was better, lost one coin flip (16/29 vs 17/29) and cost 3 min.
@@ -37,6 +42,14 @@ def offers(doc: Document, start: int, end: int) -> list[Offer]:
     source = "docstring" if target.docstring else "comment"
     return [Offer(ID, f"Implement {target.name} from its {source}", KIND,
                   {"function": target.name, "offset": target.start})]
+
+
+def rounds(samples: int, together: int) -> list[tuple[int, int]]:
+    """(first candidate, how many) per batch: the first candidate alone, then ``together`` at a time."""
+    spans = [(0, 1)]
+    for first in range(1, samples, together):
+        spans.append((first, min(together, samples - first)))
+    return spans
 
 
 def find_target(ctx: ActionContext) -> FunctionTarget:
@@ -62,58 +75,70 @@ async def run(ctx: ActionContext) -> ActionResult:
     confirm = ctx.data.get("confirm", CONFIRM)
     if not isinstance(confirm, int) or isinstance(confirm, bool) or not 0 <= confirm < MAX_SAMPLES:
         raise ActionError(f"confirm must be 0..{MAX_SAMPLES - 1}, got {confirm!r}")
+    together = ctx.data.get("together", TOGETHER)
+    if not isinstance(together, int) or isinstance(together, bool) or not 1 <= together <= MAX_SAMPLES:
+        raise ActionError(f"together must be 1..{MAX_SAMPLES}, got {together!r}")
     candidates: list[Candidate] = []
     evidence: list[str] = []
     invalid: list[str] = []
     decoded = repeats = 0
     first_verified: int | None = None
-    for index in range(samples):
-        if first_verified is not None and index > first_verified + confirm:
+    last_wanted: int | None = None  # the last candidate worth reading, once one is verified (or nothing can be)
+    for first, size in rounds(samples, together):
+        if last_wanted is not None and first > last_wanted:
             break
-        decoded = index + 1
-        shape, temperature = plan(index, repeats)
-        label = f"candidate {index + 1}/{samples} ({shape})" + (f", {len(examples)} examples" if examples else "")
-        try:
-            replacements, mean_logprob, resumed = await decode_candidate(ctx, target, messages, prefill, stop, index,
-                                                                         shape, temperature, label)
-        except InvalidAnswer as exc:
-            invalid.append(f"candidate {index + 1}: {exc}")
-            evidence.append(f"candidate {index + 1} ({shape}, t={temperature}): unusable: {exc}")
-            continue
-        problems = ctx.problems(replacements)
-        if problems:
-            invalid.append(f"candidate {index + 1}: {'; '.join(problems)}")
-            evidence.append(f"candidate {index + 1} ({shape}, t={temperature}): does not parse: {'; '.join(problems)}")
-            continue
-        same = next((c for c in candidates if c.replacements == replacements), None)
-        if same is not None:
-            repeats += 1
-            same.votes += 1
-            evidence.append(f"candidate {index + 1} ({shape}, t={temperature}): same as candidate {same.index}")
-            continue
-        candidate = Candidate(index + 1, temperature, replacements, mean_logprob)
-        if examples:
-            ctx.progress.report(f"{label}: running the examples in the sandbox")
-            chunks = check_chunks(ctx, target, replacements)
+        planned = [(index, *plan(index, repeats)) for index in range(first, first + size)]
+        labels = [f"candidate {index + 1}/{samples} ({shape})" + (f", {len(examples)} examples" if examples else "")
+                  for index, shape, _ in planned]
+        calls = [candidate_call(ctx, target, messages, prefill, stop, index, shape, temperature, label)
+                 for (index, shape, temperature), label in zip(planned, labels, strict=True)]
+        results = await ctx.chat_many(calls, labels[0] if size == 1 else f"candidates {first + 1}–{first + size}")
+        for (index, shape, temperature), label, call, result in zip(planned, labels, calls, results, strict=True):
+            if last_wanted is not None and index > last_wanted:
+                break
+            decoded = index + 1
             try:
-                candidate.check = await asyncio.to_thread(check_candidate, chunks, examples, probes=probes)
-            except SandboxUnavailable as exc:
-                raise ActionError(str(exc)) from exc
-            candidate.special_cased = special_cases_examples(chunks[-1][0], parameters or [], examples, target.name)
-            ctx.check_cancelled()
-        candidates.append(candidate)
-        verdict = candidate.check.summary() if candidate.check else "no examples to run"
-        if candidate.check and candidate.check.error:
-            verdict += f" ({candidate.check.error})"
-        if candidate.special_cased:
-            verdict += "; it special-cases the examples, so it counts as passing none"
-        how = f"{shape}, t={temperature}" + (", resumed after its docstring" if resumed else "")
-        evidence.append(f"candidate {index + 1} ({how}, mean logprob {mean_logprob:.3f}): {verdict}")
-        evidence += [f"    {line}" for line in (candidate.check.evidence if candidate.check else ())]
-        if not examples:
-            break  # nothing to verify: greedy is the likeliest
-        if candidate.verified and first_verified is None:
-            first_verified = index
+                replacements, mean_logprob, resumed = await read_candidate(ctx, target, call, result, shape, label)
+            except InvalidAnswer as exc:
+                invalid.append(f"candidate {index + 1}: {exc}")
+                evidence.append(f"candidate {index + 1} ({shape}, t={temperature}): unusable: {exc}")
+                continue
+            problems = ctx.problems(replacements)
+            if problems:
+                invalid.append(f"candidate {index + 1}: {'; '.join(problems)}")
+                evidence.append(f"candidate {index + 1} ({shape}, t={temperature}): does not parse: "
+                                f"{'; '.join(problems)}")
+                continue
+            same = next((c for c in candidates if c.replacements == replacements), None)
+            if same is not None:
+                repeats += 1
+                same.votes += 1
+                evidence.append(f"candidate {index + 1} ({shape}, t={temperature}): same as candidate {same.index}")
+                continue
+            candidate = Candidate(index + 1, temperature, replacements, mean_logprob)
+            if examples:
+                ctx.progress.report(f"{label}: running the examples in the sandbox")
+                chunks = check_chunks(ctx, target, replacements)
+                try:
+                    candidate.check = await asyncio.to_thread(check_candidate, chunks, examples, probes=probes)
+                except SandboxUnavailable as exc:
+                    raise ActionError(str(exc)) from exc
+                candidate.special_cased = special_cases_examples(chunks[-1][0], parameters or [], examples, target.name)
+                ctx.check_cancelled()
+            candidates.append(candidate)
+            verdict = candidate.check.summary() if candidate.check else "no examples to run"
+            if candidate.check and candidate.check.error:
+                verdict += f" ({candidate.check.error})"
+            if candidate.special_cased:
+                verdict += "; it special-cases the examples, so it counts as passing none"
+            how = f"{shape}, t={temperature}" + (", resumed after its docstring" if resumed else "")
+            evidence.append(f"candidate {index + 1} ({how}, mean logprob {mean_logprob:.3f}): {verdict}")
+            evidence += [f"    {line}" for line in (candidate.check.evidence if candidate.check else ())]
+            if not examples:
+                last_wanted = index  # nothing to verify: greedy is the likeliest
+                break
+            if candidate.verified and first_verified is None:
+                first_verified, last_wanted = index, index + confirm
     if not candidates:
         raise ActionError(f"no valid implementation of {target.name} in {samples} candidates"
                           f" ({invalid[-1] if invalid else 'no answer'})")

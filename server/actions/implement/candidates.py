@@ -13,6 +13,7 @@ from ghostwright.server.actions.implement.answer import build
 from ghostwright.server.actions.implement.prompts import continued_prefill
 from ghostwright.server.actions.python_code import resume_after_docstring
 from ghostwright.server.actions.targets import FunctionTarget
+from ghostwright.server.chat_runner import ChatCall, ChatResult
 from ghostwright.server.repetition import code_is_looping
 from ghostwright.server.verify.candidate_choice import Voter
 from ghostwright.server.verify.doctest_check import CheckResult
@@ -68,32 +69,38 @@ def plan(index: int, repeats: int = 0) -> tuple[str, float]:
     return shape, (0.0 if index < 2 else round(min(MAX_TEMPERATURE, TEMPERATURE + REPEAT_WARMING * repeats), 2))
 
 
-async def decode_candidate(ctx: ActionContext, target: FunctionTarget, messages: list[dict[str, str]],
-                           prefill: str, stop: list[str], index: int, shape: str, temperature: float,
-                           label: str) -> tuple[list[Replacement], float, bool]:
-    """One candidate's replacements, mean log-probability and whether it was resumed; InvalidAnswer
-    when it has none.
-
-    A restated answer that stopped before its body is resumed once, from its own docstring and
-    the body's indentation; a continued one starts there. Either way the first token after that
-    indentation may not end the line or the block, so the model's next tokens can only be the body."""
+def candidate_call(ctx: ActionContext, target: FunctionTarget, messages: list[dict[str, str]], prefill: str,
+                   stop: list[str], index: int, shape: str, temperature: float, label: str) -> ChatCall:
+    """Candidate ``index``'s model call. A continued one starts after the stub's docstring, on the
+    body's indentation, and its first token may not end the line or the block, so the model's next
+    tokens can only be the body."""
     seed = None if temperature == 0 else SEED_BASE + index
     if shape == CONTINUE:
-        opened = continued_prefill(ctx, target, prefill)
-        result = await ctx.chat(messages, max_tokens=MAX_TOKENS, label=label, temperature=temperature, seed=seed,
-                                stop=stop, prefill=opened, stop_when=finished_or_looping,
-                                first_token_excludes=BODY_FIRST_EXCLUDES, heal_last_token=True)
-        return build(ctx, target, result.text, opened), result.mean_logprob, False
-    result = await ctx.chat(messages, max_tokens=MAX_TOKENS, label=label, temperature=temperature, seed=seed,
-                            stop=stop, prefill=prefill, stop_when=finished_or_looping)
+        return ctx.chat_call(messages, max_tokens=MAX_TOKENS, label=label, temperature=temperature, seed=seed,
+                             stop=stop, prefill=continued_prefill(ctx, target, prefill), stop_when=finished_or_looping,
+                             first_token_excludes=BODY_FIRST_EXCLUDES, heal_last_token=True)
+    return ctx.chat_call(messages, max_tokens=MAX_TOKENS, label=label, temperature=temperature, seed=seed,
+                         stop=stop, prefill=prefill, stop_when=finished_or_looping)
+
+
+async def read_candidate(ctx: ActionContext, target: FunctionTarget, call: ChatCall, result: ChatResult,
+                         shape: str, label: str) -> tuple[list[Replacement], float, bool]:
+    """A decoded candidate's replacements, mean log-probability and whether it was resumed;
+    InvalidAnswer when it has none.
+
+    A restated answer that stopped before its body is resumed once (a model call of its own),
+    from its own docstring and the body's indentation, as a continued one starts."""
+    if shape == CONTINUE:
+        return build(ctx, target, result.text, call.prefill), result.mean_logprob, False
     try:
-        return build(ctx, target, result.text, prefill), result.mean_logprob, False
+        return build(ctx, target, result.text, call.prefill), result.mean_logprob, False
     except InvalidAnswer:
-        resumed = resume_after_docstring(extract_code(result.text, prefill), target.name)
+        resumed = resume_after_docstring(extract_code(result.text, call.prefill), target.name)
         if resumed is None:
             raise
-    resumed = prefill + resumed
-    result = await ctx.chat(messages, max_tokens=MAX_TOKENS, label=f"{label}, resumed", temperature=temperature,
-                            seed=seed, stop=stop, prefill=resumed, stop_when=finished_or_looping,
-                            first_token_excludes=BODY_FIRST_EXCLUDES, heal_last_token=True)
+    resumed = call.prefill + resumed
+    result = await ctx.chat(call.messages, max_tokens=call.max_tokens, label=f"{label}, resumed",
+                            temperature=call.temperature, seed=call.seed, stop=call.stop, prefill=resumed,
+                            stop_when=finished_or_looping, first_token_excludes=BODY_FIRST_EXCLUDES,
+                            heal_last_token=True)
     return build(ctx, target, result.text, resumed), result.mean_logprob, True

@@ -213,3 +213,12 @@ def test_agents_md_instructions_reach_the_action_prompt(tmp_path) -> None:
     assert "Type every parameter." in system["content"] and user == {"role": "user", "content": "Implement f."}
     outside = Document("untitled:Untitled-1", "python", "x = 1\n", 1)
     assert _instructions(server, outside) == ""
+
+
+def test_candidates_run_alone_first_then_in_batches() -> None:
+    from ghostwright.server.actions.implement.action import rounds
+
+    assert rounds(16, 4) == [(0, 1), (1, 4), (5, 4), (9, 4), (13, 3)]
+    assert rounds(3, 4) == [(0, 1), (1, 2)]
+    assert rounds(1, 4) == [(0, 1)]
+    assert rounds(4, 1) == [(0, 1), (1, 1), (2, 1), (3, 1)]
