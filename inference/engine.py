@@ -111,9 +111,17 @@ class _Job:
     slot_owner: str | None = None  # the session whose slot it uses (a catch-up: the session it prefills for)
     running: bool = False  # holds a slot: prefill has begun
     steps: Iterator[None] | None = None
+    batch: list[_Job] = field(default_factory=list)  # the first request of a batch: all of its requests
+
+    def members(self) -> list[_Job]:
+        """The requests this job's steps answer: a batch's, or itself."""
+        return self.batch or [self]
 
     def stale(self) -> bool:
-        """Superseded, cancelled or past its deadline: its next step only finishes it."""
+        """Superseded, cancelled or past its deadline (every request of a batch): its next step only finishes it."""
+        return all(job.alone_stale() for job in self.members())
+
+    def alone_stale(self) -> bool:
         deadline = self.request.deadline
         late = deadline is not None and time.monotonic() > deadline
         return self.superseded or self.request.cancel.cancelled or late
@@ -161,12 +169,13 @@ class OnnxEngine:
         forward pass, which on a CPU costs little more than one request's step (the weights are
         read once for all rows). Implement's candidates are decoded this way. Each stream is
         what ``generate`` would yield for that request (sampling, stops, healing and cancellation
-        are per request); all go to the tier the router picks for the first. On a GPU (whose
-        caches this engine does not slice by rows) the requests run as separate ones."""
+        are per request; prompt-lookup drafting is not done in a batch); all go to the tier the router
+        picks for the first. On a GPU (whose caches this engine does not slice by rows) the
+        requests run as separate ones."""
         if len(requests) < 2 or any(t.decoder.device != "cpu" for t in self.tiers.values()):
             return [self.generate(r) for r in requests]
         jobs = [self._job(r) for r in requests]
-        jobs[0].steps = self._batch_steps(jobs)
+        jobs[0].steps, jobs[0].batch = self._batch_steps(jobs), jobs
         self._enqueue(jobs[0])
         return [_stream(job) for job in jobs]
 
@@ -197,7 +206,7 @@ class OnnxEngine:
 
     def stats(self) -> dict[str, object]:
         with self._cond:
-            active = len(self._jobs)
+            active = sum(len(job.members()) for job in self._jobs)
             finished = dict(self._finished)
         return {
             "active_requests": active,
@@ -232,7 +241,7 @@ class OnnxEngine:
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            for job in self._jobs:
+            for job in (member for queued in self._jobs for member in queued.members()):
                 job.request.cancel.cancel()
             self._cond.notify_all()
         self._worker.join(timeout=5)
@@ -259,7 +268,7 @@ class OnnxEngine:
             if self._closed:
                 raise RequestError("the engine is closed")
             if request.session_key is not None:
-                for other in self._jobs:
+                for other in (member for queued in self._jobs for member in queued.members()):
                     if other.request.session_key == request.session_key and other.request.priority == request.priority:
                         other.superseded = True
             self._jobs.append(job)
@@ -378,7 +387,7 @@ class OnnxEngine:
 
     def _supersede(self, session_key: str) -> None:
         with self._cond:
-            for other in self._jobs:
+            for other in (member for queued in self._jobs for member in queued.members()):
                 if other.request.session_key == session_key:
                     other.superseded = True
 
@@ -546,34 +555,37 @@ class OnnxEngine:
                         batch.copy_row(slot.cache, 0, len(live), len(row.ids))
                 finally:
                     tier.pool.release(slot)
+                    lead.running = False
                 if logits is not None:
                     row.begin(self, tier, logits, len(live), capacity)
                     live.append(row)
+                yield  # a step per prompt, as a request alone would take: an inline request may come first
             self._batches.record(len(live))
+            lead.running = True
             while live:
                 for row in live:
-                    row.token = row.answer.take(row.logits)  # type: ignore[union-attr]
-                live = _compact(batch, live)
-                if not live:
-                    return
-                yield
-                for row in live:
-                    if (reason := self._aborted(row.job)) is not None:
+                    reason = self._aborted(row.job)
+                    if reason is None:
+                        row.token = row.answer.take(row.logits)  # type: ignore[union-attr]
+                    else:
                         row.answer.stop(reason)  # type: ignore[union-attr]
                         row.token = None
                 live = _compact(batch, live)
                 if not live:
                     return
-                view = views.setdefault(len(live), batch.first_rows(len(live)))
-                logits_rows = tier.decoder.forward_batch(view, [r.token for r in live], [r.length for r in live])
+                yield
+                if len(live) not in views:
+                    views[len(live)] = batch.first_rows(len(live))
+                logits_rows = tier.decoder.forward_batch(views[len(live)], [r.token for r in live],
+                                                         [r.length for r in live])
                 for row, logits in zip(live, logits_rows, strict=True):
                     row.logits, row.length = logits, row.length + 1
         finally:
             for view in views.values():
                 tier.decoder.forget(view)
             for row in rows:
-                if row.answer is not None and row.job.finished:  # it ran: the router learns from its speed
-                    self.router.record(tier_name, row.job.stats, count_budget=True, inline_answer=False)
+                if row.answer is not None and row.job.finished:  # it ran: its tokens count, its prefill speed teaches
+                    self.router.record(tier_name, row.job.stats, inline_answer=False, decode_speed=False)
 
 
 @dataclass

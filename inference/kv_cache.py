@@ -90,6 +90,7 @@ def _view(value: ort.OrtValue) -> np.ndarray:
     dtype = np.dtype(np.float16 if "float16" in value.data_type() else np.float32)
     nbytes = int(np.prod(shape)) * dtype.itemsize
     raw = (ctypes.c_byte * nbytes).from_address(value.data_ptr())
+    raw._owner = value  # type: ignore[attr-defined]  # the view keeps the buffer it reads alive
     return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 

@@ -33,12 +33,14 @@ class TierSpeed:
     decode_samples: int = 0
     prefill_samples: int = 0
 
-    def update(self, stats: GenerationStats, alpha: float = 0.3, inline_answer: bool = True) -> None:
+    def update(self, stats: GenerationStats, alpha: float = 0.3, inline_answer: bool = True,
+               decode_speed: bool = True) -> None:
         """``inline_answer``: an inline call that ended on its own (stop, end of text, max_tokens):
         a cancelled one's few tokens, or a chat answer's hundreds, say nothing of how long an
-        inline answer runs."""
+        inline answer runs. ``decode_speed`` False: its decode time is not one request's (a row of
+        a batch shared each step with the others), so it says nothing of how fast a request decodes."""
         # The first measurement replaces the guess outright: the guess is not a measurement.
-        if stats.generated_tokens > 1:
+        if decode_speed and stats.generated_tokens > 1:
             weight = 1.0 if self.decode_samples == 0 else alpha
             rate = stats.decode_s / stats.generated_tokens
             self.decode_s_per_token += weight * (rate - self.decode_s_per_token)
@@ -108,9 +110,9 @@ class Router:
         return next((s.generated_tokens for s in self.speeds.values() if s.generated_tokens is not None), None)
 
     def record(self, tier: str, stats: GenerationStats, count_budget: bool = True,
-               inline_answer: bool = True) -> None:
+               inline_answer: bool = True, decode_speed: bool = True) -> None:
         with self._lock:
-            self.speeds[tier].update(stats, inline_answer=inline_answer)
+            self.speeds[tier].update(stats, inline_answer=inline_answer, decode_speed=decode_speed)
             if tier == "full" and count_budget:
                 self.spent_full_tokens += stats.prefilled_tokens + stats.generated_tokens
 

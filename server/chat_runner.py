@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,6 +34,11 @@ from ghostwright.server.context.secrets import redact
 from ghostwright.server.prompt_trace import write_trace
 
 log = logging.getLogger(__name__)
+
+# The threads that read answers as they stream (a reader waits on its stream for the whole
+# decode). Not asyncio's default executor, which has 6 threads on 2 cores: one Implement batch
+# would hold four, and an inline completion's reader, which runs there, would queue behind it.
+_READERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="ghostwright-chat")
 
 
 class _Linked(CancelToken):
@@ -117,11 +123,12 @@ async def run_chats(server, calls: list[ChatCall]) -> list[ChatResult]:
     requests = [_request(engine, server, call) for call in calls]
     streams = generate_together(engine, [request for _, request in requests])
     started = time.monotonic()
-    consumers = [asyncio.to_thread(_consume, call, request, stream)
+    loop = asyncio.get_running_loop()
+    consumers = [loop.run_in_executor(_READERS, _consume, call, request, stream)
                  for call, (_, request), stream in zip(calls, requests, streams, strict=True)]
     try:
         answers = await asyncio.gather(*consumers)
-    except asyncio.CancelledError:  # $/cancelRequest: stop decoding within one step
+    except BaseException:  # $/cancelRequest, or one reader failed: stop decoding them all within one step
         for _, request in requests:
             request.cancel.cancel()
         raise
@@ -144,8 +151,10 @@ def _request(engine, server, call: ChatCall) -> tuple[list[dict[str, str]], Gene
         draft_tokens=call.draft_tokens)
 
 
-def _consume(call: ChatCall, request: GenerationRequest, stream: Iterator[Chunk]) -> tuple[str, Chunk | None, bool]:
-    """Read one stream to its end (in a thread): its text, its final chunk, whether ``stop_when`` ended it."""
+def _consume(call: ChatCall, request: GenerationRequest,
+             stream: Iterator[Chunk]) -> tuple[str, Chunk | None, bool, float]:
+    """Read one stream to its end (in a thread): its text, its final chunk, whether ``stop_when``
+    ended it, and when it ended."""
     text, final, stopped_early = "", None, False
     for chunk in stream:
         text += chunk.text
@@ -157,17 +166,17 @@ def _consume(call: ChatCall, request: GenerationRequest, stream: Iterator[Chunk]
         if call.stop_when is not None and chunk.text and not stopped_early and call.stop_when(text):
             stopped_early = True
             request.cancel.cancel()  # this request only: the caller's token is untouched
-    return text, final, stopped_early
+    return text, final, stopped_early, time.monotonic()
 
 
 def _result(call: ChatCall, messages: list[dict[str, str]], request: GenerationRequest, text: str,
-            final: Chunk | None, stopped_early: bool, started: float) -> ChatResult:
+            final: Chunk | None, stopped_early: bool, ended: float, started: float) -> ChatResult:
     stats = getattr(final, "stats", None) or GenerationStats()
     finish = getattr(final, "finish", None)
     if stopped_early and finish == FinishReason.CANCELLED and not (call.cancel and call.cancel.cancelled):
         finish = FinishReason.STOP
     error = getattr(final, "error", None)
-    seconds = time.monotonic() - started
+    seconds = ended - started
     log.info("chat %s: %s, %d prompt tokens, %d generated, %.2f s, mean logprob %.3f", request.request_id,
              finish.value if finish else "no answer", stats.prompt_tokens, stats.generated_tokens, seconds,
              stats.logprob_sum / max(1, stats.generated_tokens))

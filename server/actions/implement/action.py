@@ -84,9 +84,11 @@ async def run(ctx: ActionContext) -> ActionResult:
     decoded = repeats = 0
     first_verified: int | None = None
     last_wanted: int | None = None  # the last candidate worth reading, once one is verified (or nothing can be)
-    for first, size in rounds(samples, together):
+    for first, size in rounds(samples, together if examples else 1):  # no examples: the first valid one wins
         if last_wanted is not None and first > last_wanted:
             break
+        if last_wanted is not None:
+            size = min(size, last_wanted - first + 1)
         planned = [(index, *plan(index, repeats)) for index in range(first, first + size)]
         labels = [f"candidate {index + 1}/{samples} ({shape})" + (f", {len(examples)} examples" if examples else "")
                   for index, shape, _ in planned]
