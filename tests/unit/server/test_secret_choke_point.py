@@ -1,5 +1,5 @@
 """Every prompt reaches the engine through one of two doors, and both redact: chat prompts in
-``chat_runner.run_chat`` (hover, ask, actions), completions in ``completion/service.py``
+``chat_runner.run_chats`` (hover, ask, actions; one call or a batch), completions in ``completion/service.py``
 (whose prompt pieces are redacted as they are built). An action's answer that writes the
 placeholder back where a secret was is refused."""
 
@@ -18,10 +18,11 @@ SERVER = Path(__file__).resolve().parents[3] / "server"
 
 def test_only_the_two_doors_call_the_engine() -> None:
     callers = sorted(str(path.relative_to(SERVER)) for path in SERVER.rglob("*.py")
-                     if re.search(r"\.generate\(", path.read_text(encoding="utf-8")))
+                     if re.search(r"\.generate\(|generate_together\(|generate_batch\(",
+                                  path.read_text(encoding="utf-8")))
     assert callers == ["chat_runner.py", "completion/service.py"]
     door = (SERVER / "chat_runner.py").read_text(encoding="utf-8")
-    assert 'redact(m["content"])' in door and "prefill=redact(prefill)" in door
+    assert 'redact(m["content"])' in door and "prefill=redact(call.prefill)" in door
 
 
 def test_an_answer_that_writes_the_placeholder_over_a_secret_is_refused() -> None:
