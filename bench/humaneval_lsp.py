@@ -120,7 +120,8 @@ def def_line(prompt: str, name: str) -> int:
 
 
 async def run_task(client: LanguageClient, root: Path, task: dict[str, Any], samples: int | None,
-                   confirm: int | None = None, together: int | None = None) -> dict[str, Any]:
+                   confirm: int | None = None, together: int | None = None,
+                   first_shape: str | None = None) -> dict[str, Any]:
     number = task["task_id"].split("/")[-1]
     path = root / f"task_{number}.py"
     path.write_text(task["prompt"], encoding="utf-8")
@@ -148,6 +149,8 @@ async def run_task(client: LanguageClient, root: Path, task: dict[str, Any], sam
                 action.data = {**action.data, "confirm": confirm}
             if together is not None:
                 action.data = {**action.data, "together": together}
+            if first_shape is not None:
+                action.data = {**action.data, "firstShape": first_shape}
             resolved = await asyncio.wait_for(client.code_action_resolve_async(action), RESOLVE_TIMEOUT_S)
             result = (resolved.data or {}).get("result", {})
             new_text = edited_text(resolved.edit, uri, text)
@@ -189,6 +192,8 @@ async def main() -> None:
     parser.add_argument("--model-dir", type=Path, help="a model bundle (default: the default model)")
     parser.add_argument("--together", type=int,
                         help="candidates decoded as one batch after the first (default: the server's; 1: alone)")
+    parser.add_argument("--first-shape", choices=("restate", "continue"),
+                        help="the first candidate's prompt shape (default: the server's)")
     parser.add_argument("--confirm", type=int,
                         help="decodes after the first verified candidate (default: the server's)")
     parser.add_argument("--out", default="humaneval_lsp", help="results file name under bench/results")
@@ -209,7 +214,8 @@ async def main() -> None:
         client = await start(args.model_dir, root, args.tier)
         try:
             for i in chosen:
-                record = await run_task(client, root, tasks[i], args.samples, args.confirm, args.together)
+                record = await run_task(client, root, tasks[i], args.samples, args.confirm, args.together,
+                                        args.first_shape)
                 records.append(record)
                 done = len(records)
                 print(f"[{done}/{len(chosen)}] {record['task_id']}: {'PASS' if record['passed'] else 'fail'} "

@@ -7,7 +7,14 @@ import logging
 
 from ghostwright.server.actions.base import ActionContext, ActionError, ActionResult, InvalidAnswer, Offer
 from ghostwright.server.actions.implement.answer import check_chunks
-from ghostwright.server.actions.implement.candidates import Candidate, candidate_call, plan, read_candidate
+from ghostwright.server.actions.implement.candidates import (
+    CONTINUE,
+    RESTATE,
+    Candidate,
+    candidate_call,
+    plan,
+    read_candidate,
+)
 from ghostwright.server.actions.implement.prompts import prompt, stub_text
 from ghostwright.server.actions.python_code import parameter_names
 from ghostwright.server.actions.targets import FunctionTarget, function_at
@@ -29,6 +36,11 @@ MAX_SAMPLES = 16
 # many candidates takes about half the time; the first stays alone, since most tasks are
 # verified by it and a batch would only slow them down. 1: one at a time.
 TOGETHER = 4
+# The first candidate continues the user's stub from its body's first line instead of restating
+# the function: it writes only the body, not the docstring again. On 41 HumanEval tasks (every
+# 4th), same build: median 10.8 → 7.3 s a task, mean 28.6 → 25.7 s, 31/41 against 30/41 passing
+# (bench/README.md). The second greedy candidate is then the restated one.
+FIRST_SHAPE = CONTINUE
 # Decodes after the first verified candidate, for other verified ones and votes to choose by
 # agreement. 0 by default: on the 29 HumanEval tasks with a verified candidate, 4 more decodes
 # found no second verified answer that was better, lost one coin flip (16/29 vs 17/29) and cost 3 min.
@@ -75,6 +87,9 @@ async def run(ctx: ActionContext) -> ActionResult:
     confirm = ctx.data.get("confirm", CONFIRM)
     if not isinstance(confirm, int) or isinstance(confirm, bool) or not 0 <= confirm < MAX_SAMPLES:
         raise ActionError(f"confirm must be 0..{MAX_SAMPLES - 1}, got {confirm!r}")
+    first_shape = ctx.data.get("firstShape", FIRST_SHAPE)
+    if first_shape not in (RESTATE, CONTINUE):
+        raise ActionError(f"firstShape must be {RESTATE!r} or {CONTINUE!r}, got {first_shape!r}")
     together = ctx.data.get("together", TOGETHER)
     if not isinstance(together, int) or isinstance(together, bool) or not 1 <= together <= MAX_SAMPLES:
         raise ActionError(f"together must be 1..{MAX_SAMPLES}, got {together!r}")
@@ -89,7 +104,7 @@ async def run(ctx: ActionContext) -> ActionResult:
             break
         if last_wanted is not None:
             size = min(size, last_wanted - first + 1)
-        planned = [(index, *plan(index, repeats)) for index in range(first, first + size)]
+        planned = [(index, *plan(index, repeats, first_shape)) for index in range(first, first + size)]
         labels = [f"candidate {index + 1}/{samples} ({shape})" + (f", {len(examples)} examples" if examples else "")
                   for index, shape, _ in planned]
         calls = [candidate_call(ctx, target, messages, prefill, stop, index, shape, temperature, label)

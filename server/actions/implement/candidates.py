@@ -61,11 +61,11 @@ def finished_or_looping(text: str) -> bool:
     return bool(TOP_LEVEL_END.search(text)) or code_is_looping(text)
 
 
-def plan(index: int, repeats: int = 0) -> tuple[str, float]:
-    """Candidate ``index``'s prompt shape and temperature: greedy in both shapes, then sampled,
-    alternating. Each answer that repeated an earlier one warms the sampling a little: a cool
-    temperature writes more correct code, but only distinct candidates can be verified."""
-    shape = RESTATE if index % 2 == 0 else CONTINUE
+def plan(index: int, repeats: int = 0, first: str = RESTATE) -> tuple[str, float]:
+    """Candidate ``index``'s prompt shape and temperature: greedy in both shapes (``first``
+    first), then sampled, alternating. Each answer that repeated an earlier one warms the sampling
+    a little: a cool temperature writes more correct code, but only distinct candidates can be verified."""
+    shape = first if index % 2 == 0 else (CONTINUE if first == RESTATE else RESTATE)
     return shape, (0.0 if index < 2 else round(min(MAX_TEMPERATURE, TEMPERATURE + REPEAT_WARMING * repeats), 2))
 
 

@@ -222,3 +222,11 @@ def test_candidates_run_alone_first_then_in_batches() -> None:
     assert rounds(3, 4) == [(0, 1), (1, 2)]
     assert rounds(1, 4) == [(0, 1)]
     assert rounds(4, 1) == [(0, 1), (1, 1), (2, 1), (3, 1)]
+
+
+def test_the_first_shape_leads_and_the_shapes_alternate() -> None:
+    from ghostwright.server.actions.implement.candidates import CONTINUE, RESTATE, plan
+
+    assert [plan(i)[0] for i in range(4)] == [RESTATE, CONTINUE, RESTATE, CONTINUE]
+    assert [plan(i, first=CONTINUE)[0] for i in range(4)] == [CONTINUE, RESTATE, CONTINUE, RESTATE]
+    assert [plan(i)[1] for i in range(3)] == [0.0, 0.0, 0.5] and plan(2, repeats=2)[1] == 0.7
