@@ -255,6 +255,6 @@ def generate_together(engine: Engine, requests: list[GenerationRequest]) -> list
     (``generate_batch``), else a stream per request, which a remote server batches itself when
     they are read concurrently."""
     batch = getattr(engine, "generate_batch", None)
-    if batch is not None and len(requests) > 1:
+    if batch is not None:
         return batch(requests)
     return [engine.generate(request) for request in requests]

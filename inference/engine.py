@@ -89,6 +89,10 @@ class Tier:
             return render_chat(self.manifest, self.tokenizer.special_ids(), prompt)
         return prompt
 
+    def same_prompt(self, other: Tier) -> bool:
+        """Whether this tier reads the very ids ``other`` encodes a prompt to (one model's two quantizations)."""
+        return self.tokenizer is other.tokenizer and self.format == other.format
+
     def end_ids(self, prompt: AnyPrompt) -> set[int]:
         """What ends an answer: EOS, and for a fill-in-the-middle prompt the FIM and file tokens
         (a FIM model that has written the middle may go on to start another file)."""
@@ -350,15 +354,12 @@ class OnnxEngine:
                 self._supersede(f"catch-up:{request.session_key}")
         tier = self.tiers[tier_name]
         stats.tier = tier_name
-        if tier.tokenizer is not first.tokenizer or tier.format != first.format:  # another model: its own prompt
+        if not tier.same_prompt(first):  # another model: its own prompt
             encoded = self._prompt_ids(job, tier)
             if encoded is None:
                 return
             ids, healed = encoded
-        stats.prompt_tokens = len(ids)
-        if len(ids) >= tier.pool.capacity:
-            self._finish(job, FinishReason.ERROR,
-                         error=f"the prompt has {len(ids)} tokens; the cache holds {tier.pool.capacity}")
+        elif not self._fits(job, tier, ids):
             return
         while (acquired := tier.pool.acquire(ids, job.slot_owner)) is None:  # the slots it may take are busy
             if (reason := self._aborted(job)) is not None:
@@ -398,15 +399,19 @@ class OnnxEngine:
         except (ValueError, RequestError) as exc:
             self._finish(job, FinishReason.ERROR, error=str(exc))
             return None
-        job.stats.prompt_tokens = len(ids)
         if not ids:
             self._finish(job, FinishReason.ERROR, error="the prompt is empty")
             return None
-        if len(ids) >= tier.pool.capacity:
-            self._finish(job, FinishReason.ERROR,
-                         error=f"the prompt has {len(ids)} tokens; the cache holds {tier.pool.capacity}")
-            return None
-        return ids, healed
+        return (ids, healed) if self._fits(job, tier, ids) else None
+
+    def _fits(self, job: _Job, tier: Tier, ids: list[int]) -> bool:
+        """Whether ``ids`` leave room in ``tier``'s cache; if not, the job is finished with the error."""
+        job.stats.prompt_tokens = len(ids)
+        if len(ids) < tier.pool.capacity:
+            return True
+        self._finish(job, FinishReason.ERROR,
+                     error=f"the prompt has {len(ids)} tokens; the cache holds {tier.pool.capacity}")
+        return False
 
     def _encode(self, tier: Tier, request: GenerationRequest) -> tuple[list[int], str]:
         """The prompt as ``tier``'s ids, and the text token healing took off its end ("" if none).
@@ -518,16 +523,20 @@ class OnnxEngine:
         full = self.tiers.get("full")
         first = full or next(iter(self.tiers.values()))
         try:
-            head, _ = self._encode(first, lead.request)
+            head: tuple[list[int], str] | None = self._encode(first, lead.request)
         except (ValueError, RequestError):
-            head = []
-        uncached = len(head) - (full.pool.longest_prefix(head) if full else 0)
+            head = None  # its own encoding below says why
+        head_ids = head[0] if head else []
+        uncached = len(head_ids) - (full.pool.longest_prefix(head_ids) if full else 0)
         tier_name, route_reason = self.router.choose(lead.request, uncached, time.monotonic())
         tier = self.tiers[tier_name]
         rows: list[_Row] = []
         for job in jobs:
             job.stats.tier, job.stats.route_reason = tier_name, route_reason
-            encoded = self._prompt_ids(job, tier)
+            if job is lead and head and head[0] and tier.same_prompt(first):
+                encoded = head if self._fits(job, tier, head[0]) else None
+            else:
+                encoded = self._prompt_ids(job, tier)
             if encoded is not None:
                 rows.append(_Row(job, *encoded))
         if not rows:

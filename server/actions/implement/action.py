@@ -97,7 +97,6 @@ async def run(ctx: ActionContext) -> ActionResult:
     evidence: list[str] = []
     invalid: list[str] = []
     decoded = repeats = 0
-    first_verified: int | None = None
     last_wanted: int | None = None  # the last candidate worth reading, once one is verified (or nothing can be)
     for first, size in rounds(samples, together if examples else 1):  # no examples: the first valid one wins
         if last_wanted is not None and first > last_wanted:
@@ -154,8 +153,8 @@ async def run(ctx: ActionContext) -> ActionResult:
             if not examples:
                 last_wanted = index  # nothing to verify: greedy is the likeliest
                 break
-            if candidate.verified and first_verified is None:
-                first_verified, last_wanted = index, index + confirm
+            if candidate.verified and last_wanted is None:  # the first verified one
+                last_wanted = index + confirm
     if not candidates:
         raise ActionError(f"no valid implementation of {target.name} in {samples} candidates"
                           f" ({invalid[-1] if invalid else 'no answer'})")

@@ -90,12 +90,11 @@ async def read_candidate(ctx: ActionContext, target: FunctionTarget, call: ChatC
 
     A restated answer that stopped before its body is resumed once (a model call of its own),
     from its own docstring and the body's indentation, as a continued one starts."""
-    if shape == CONTINUE:
-        return build(ctx, target, result.text, call.prefill), result.mean_logprob, False
     try:
         return build(ctx, target, result.text, call.prefill), result.mean_logprob, False
     except InvalidAnswer:
-        resumed = resume_after_docstring(extract_code(result.text, call.prefill), target.name)
+        resumed = None if shape == CONTINUE else resume_after_docstring(extract_code(result.text, call.prefill),
+                                                                         target.name)
         if resumed is None:
             raise
     resumed = call.prefill + resumed
