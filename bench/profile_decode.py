@@ -52,7 +52,9 @@ def main() -> None:
     options.enable_profiling = True
     options.intra_op_num_threads = decoder.session.get_session_options().intra_op_num_threads
     decoder.session = ort.InferenceSession(str(manifest.file("file")), options, providers=["CPUExecutionProvider"])
+    decoder.multi_row = False  # a plain session on the exported graph: its slice is not an input
     decoder._bindings.clear()
+    decoder._bound_rows.clear()
     step_time(decoder, ids, args.steps)
     events = json.loads(Path(decoder.session.end_profiling()).read_text())
     runs = [e for e in events if e.get("cat") == "Session" and e["name"] == "model_run"]
@@ -61,8 +63,9 @@ def main() -> None:
     count: dict[str, int] = defaultdict(int)
     for e in events:
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time") and e["ts"] > after_prefill:
-            per_op[e["args"]["op_name"]] += e["dur"]
-            count[e["args"]["op_name"]] += 1
+            op = e["args"]["op_name"] + (" (output head)" if "lm_head" in e["name"] else "")
+            per_op[op] += e["dur"]
+            count[op] += 1
     total = sum(per_op.values())
     rows = [["op", "us/step", "share", "nodes/step"]]
     for op, us in sorted(per_op.items(), key=lambda kv: -kv[1]):
