@@ -72,7 +72,8 @@ def manifest_for(source: ModelSource, variant: str, name: str) -> dict[str, Any]
         Manifest.CONFIG: c.to_json(),
         Manifest.DTYPE: str(spec.dtype),
         Manifest.QUANTIZATION: (
-            {"method": "MatMulNBits", "bits": spec.weight_bits, "head_bits": spec.head_bits, "block_size": BLOCK_SIZE,
+            {"method": "MatMulNBits", "bits": spec.weight_bits, "head_bits": spec.head_bits,
+             "head_shortlist": spec.head_shortlist, "block_size": BLOCK_SIZE,
              "accuracy_level": spec.accuracy_level, "zero_points": "uint"}
             if spec.quantized else None
         ),

@@ -11,7 +11,7 @@ FORMAT = "ghostwright-bundle"
 FORMAT_VERSION = 1
 # Bumped whenever export would write a different graph or different weights for the same
 # source (a new fusion, another quantizer): cached bundles of an older revision are re-exported.
-EXPORT_REVISION = 6
+EXPORT_REVISION = 7
 
 # Files inside a bundle directory.
 MANIFEST_FILE = "manifest.json"
@@ -59,7 +59,7 @@ class Manifest:
     ARCHITECTURE = "architecture"
     CONFIG = "config"  # ModelConfig fields
     DTYPE = "dtype"  # activation/cache dtype: float32 or float16
-    QUANTIZATION = "quantization"  # null, or {method, bits, block_size, accuracy_level}
+    QUANTIZATION = "quantization"  # null, or {method, bits, head_bits, head_shortlist, block_size, accuracy_level}
     TOKENIZER = "tokenizer"  # file name
     # {bos, eos: [..], pad, fim: {prefix, suffix, middle, pad}|null, repo: {repo_name, file_sep}|null}
     SPECIAL_TOKENS = "special_tokens"

@@ -40,6 +40,7 @@ class VariantSpec:
     dtype: np.dtype  # activations, KV cache and float weights
     weight_bits: int | None = None  # linear layers as MatMulNBits with these bits; None keeps them float
     head_bits: int | None = None  # the output head's bits (it decides every token: 8 keeps it faithful)
+    head_shortlist: int | None = None  # a 4-bit head whose top N are rescored in head_bits (see _shortlisted_head)
     accuracy_level: int = INT4_ACCURACY_LEVEL
 
     @property
@@ -50,11 +51,13 @@ class VariantSpec:
 # int8 is the most faithful quantization: on SmolLM2 it agrees with fp32 on 95-97% of next tokens
 # (int4: 77-79%), on Qwen2.5-Coder-0.5B with llama.cpp on 97.9% (int4: 91%). int4 is half the
 # memory and a faster decode (a step reads every weight once): the default profile's full tier.
+# Both read a 4-bit output head and rescore its top 32 from 8-bit rows (``_shortlisted_head``):
+# on Qwen2.5-Coder-0.5B a decode step 15-20% faster, 64 MB less resident, the same agreement.
 VARIANT_SPECS = {
     "fp32": VariantSpec("fp32", np.dtype(np.float32)),
     "fp16": VariantSpec("fp16", np.dtype(np.float16)),
-    "int8": VariantSpec("int8", np.dtype(np.float32), weight_bits=8, head_bits=8),
-    "int4": VariantSpec("int4", np.dtype(np.float32), weight_bits=4, head_bits=8),
+    "int8": VariantSpec("int8", np.dtype(np.float32), weight_bits=8, head_bits=8, head_shortlist=32),
+    "int4": VariantSpec("int4", np.dtype(np.float32), weight_bits=4, head_bits=8, head_shortlist=32),
 }
 
 
@@ -70,7 +73,8 @@ class DecoderGraphBuilder:
         self.progress = progress  # (layers done, layers): an export of a large model takes a while
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[TensorProto] = []
-        self._tied_head: QuantizedWeight | None = None  # the embedding's 8-bit blocks, when the head shares them
+        # The embedding's 8-bit block table (its initializers), when the head shares it.
+        self._tied_table: tuple[str, str, str] | None = None
 
     # -- small helpers -------------------------------------------------------------
     def _node(self, op: str, inputs: list[str], name: str, n_out: int = 1, domain: str = "",
@@ -118,14 +122,21 @@ class DecoderGraphBuilder:
             name = self._init("model.embed_tokens.weight", self._float(embed))
             return self._node("Gather", [name, contract.INPUT_IDS], "/model/embed_tokens/Gather")[0]
         q = quantize(embed, 8)
-        self._tied_head = q if c.tie_word_embeddings else None
-        p = "/model/embed_tokens"
-        codes = self._node("Gather", [self._init("model.embed_tokens.qweight", q.packed), contract.INPUT_IDS],
-                           f"{p}/codes/Gather")[0]  # (B, T, blocks, 32) uint8
-        scales = self._node("Gather", [self._init("model.embed_tokens.scales", q.scales), contract.INPUT_IDS],
-                            f"{p}/scales/Gather")[0]  # (B, T, blocks)
-        zeros = self._node("Gather", [self._init("model.embed_tokens.zero_points", q.zero_points),
-                                      contract.INPUT_IDS], f"{p}/zero_points/Gather")[0]
+        table = self._block_table("model.embed_tokens", q)
+        self._tied_table = table if c.tie_word_embeddings else None
+        return self._gather_rows(table, contract.INPUT_IDS, 2, "/model/embed_tokens")
+
+    def _block_table(self, prefix: str, q: QuantizedWeight) -> tuple[str, str, str]:
+        """An 8-bit table's codes, scales and zero points as initializers."""
+        return (self._init(f"{prefix}.qweight", q.packed), self._init(f"{prefix}.scales", q.scales),
+                self._init(f"{prefix}.zero_points", q.zero_points))
+
+    def _gather_rows(self, table: tuple[str, str, str], ids: str, id_axes: int, p: str) -> str:
+        """Rows ``ids`` (of rank ``id_axes``) of an 8-bit block table, dequantized: shape ids.shape + (hidden,).
+        Only the gathered rows are read, so a table used this way alone stays memory-mapped."""
+        codes, scales, zeros = (self._node("Gather", [name, ids], f"{p}/{part}/Gather")[0]
+                                for name, part in zip(table, ("codes", "scales", "zero_points"), strict=True))
+        # codes (*ids, blocks, 32) uint8; scales and zero points (*ids, blocks)
         float_type = self.elem_type
         codes = self._node("Cast", [codes], f"{p}/codes/Cast", to=float_type)[0]
         zeros = self._node("Cast", [zeros], f"{p}/zero_points/Cast", to=float_type)[0]
@@ -135,19 +146,58 @@ class DecoderGraphBuilder:
         scales = self._node("Unsqueeze", [scales, last], f"{p}/scales/Unsqueeze")[0]
         centred = self._node("Sub", [codes, zeros], f"{p}/Sub")[0]
         rows = self._node("Mul", [centred, scales], f"{p}/Mul")[0]
-        shape = self._init(f"{p}/shape", np.array([0, 0, c.hidden_size], np.int64))
+        # (blocks, 32) merge into hidden; Reshape's 0 keeps each of the ids' axes as it is.
+        shape = self._init(f"{p}/shape", np.array([0] * id_axes + [self.config.hidden_size], np.int64))
         return self._node("Reshape", [rows, shape], f"{p}/Reshape")[0]
 
     def _tied_head_logits(self, x: str) -> str | None:
         """Logits from the embedding's own 8-bit blocks, when the head is tied and they exist."""
-        q = self._tied_head
-        if q is None or self.variant.head_bits != 8:
+        if self._tied_table is None or self.variant.head_bits != 8:
             return None
         c = self.config
-        inputs = [x, "model.embed_tokens.qweight", "model.embed_tokens.scales", "model.embed_tokens.zero_points"]
+        inputs = [x, *self._tied_table]
         return self._node("MatMulNBits", inputs, "lm_head/MatMulNBits", domain=MS_DOMAIN, K=c.hidden_size,
                           N=c.vocab_size, bits=8, block_size=BLOCK_SIZE,
                           accuracy_level=self.variant.accuracy_level)[0]
+
+    def _head(self, last: str, embed: np.ndarray) -> str:
+        if self.variant.head_shortlist and self.config.hidden_size % BLOCK_SIZE == 0:
+            return self._shortlisted_head(last, embed)
+        logits = self._tied_head_logits(last)
+        if logits is None:
+            head = embed if self.config.tie_word_embeddings else self.load("lm_head")
+            logits = self._linear("lm_head", last, head, bits=self.variant.head_bits)
+        return logits
+
+    def _shortlisted_head(self, last: str, embed: np.ndarray) -> str:
+        """Logits from a 4-bit head, with its ``head_shortlist`` highest recomputed from 8-bit rows.
+
+        The head is the largest weight a decode step reads (Qwen2.5's 151,936 x 896: 27% of the
+        step in 8 bits). In 4 bits it reads half as much, but alone it moves the argmax often
+        enough to cost agreement (91.4 -> 89.3% of next tokens against llama.cpp). The token that
+        wins is almost always among the 4-bit head's top few, so the shortlist is scored again
+        from the 8-bit rows, gathered: every logit that can decide a greedy token is the 8-bit
+        head's, and the 8-bit table is only gathered, so it stays memory-mapped instead of being
+        prepacked (MatMulNBits prepacks the 4-bit copy, half the size).
+
+            last ─ MatMulNBits(4 bit) ─ rough ─ TopK(k) ─ indices ─ Gather(8-bit rows) ─┐
+              └──────────────────────────────────────────────── Mul · ReduceSum ◄───────┘
+            rough ── ScatterElements(indices, exact) ── logits
+        """
+        c, p = self.config, "/lm_head"
+        head = embed if c.tie_word_embeddings else self.load("lm_head")
+        rough = self._linear("lm_head", last, head, bits=4)  # (B, n, vocab)
+        k = self._init(f"{p}/shortlist/k", np.array([self.variant.head_shortlist], np.int64))
+        _, indices = self._node("TopK", [rough, k], f"{p}/shortlist/TopK", n_out=2, axis=-1, largest=1, sorted=0)
+        # 8-bit rows: a tied head's are the embedding's own blocks.
+        table = self._tied_table or self._block_table("lm_head.rows", quantize(head, 8))
+        rows = self._gather_rows(table, indices, 3, f"{p}/rows")  # (B, n, k, hidden)
+        hidden = self._node("Unsqueeze", [last, self._init(f"{p}/shortlist/axis", np.array([2], np.int64))],
+                            f"{p}/shortlist/Unsqueeze")[0]  # (B, n, 1, hidden)
+        products = self._node("Mul", [rows, hidden], f"{p}/shortlist/Mul")[0]
+        exact = self._node("ReduceSum", [products, self._init(f"{p}/shortlist/hidden_axis", np.array([-1], np.int64))],
+                           f"{p}/shortlist/ReduceSum", keepdims=0)[0]  # (B, n, k)
+        return self._node("ScatterElements", [rough, indices, exact], f"{p}/shortlist/ScatterElements", axis=-1)[0]
 
     def _skip_norm(self, path: str, x: str, residual: str, weight: str) -> tuple[str, str]:
         """(normed, x + residual) in one SkipSimplifiedLayerNormalization."""
@@ -191,10 +241,7 @@ class DecoderGraphBuilder:
         last = self._node("Slice", [normed, self._init("/model/last/starts", np.array([-1], np.int64)),
                                     self._init("/model/last/ends", np.array([np.iinfo(np.int64).max], np.int64)),
                                     self._init("/model/last/axes", np.array([1], np.int64))], "/model/last/Slice")[0]
-        logits = self._tied_head_logits(last)
-        if logits is None:
-            head = embed if c.tie_word_embeddings else self.load("lm_head")
-            logits = self._linear("lm_head", last, head, bits=self.variant.head_bits)
+        logits = self._head(last, embed)
         if self.variant.dtype != np.float32:
             logits = self._node("Cast", [logits], "/lm_head/Cast", to=TensorProto.FLOAT)[0]
         self._node("Identity", [logits], "/logits/Identity", outputs=[contract.LOGITS])

@@ -7,6 +7,8 @@ decoding with the KV cache equals recomputing everything.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -129,3 +131,31 @@ def test_8_bit_quantization_carries_q8_0_blocks_over_exactly():
     codes[:, :, 0] = 127
     w = (d * codes).reshape(64, 128).astype(np.float32)
     assert np.abs(dequantize(quantize(w, 8)) - w).max() < 1e-6
+
+
+
+@pytest.mark.parametrize("tie", [True, False], ids=["tied", "untied"])
+def test_int4_head_scores_its_shortlist_with_the_8_bit_rows(tie, tiny_sources, tiny_tokenizer, tmp_path, monkeypatch):
+    """The int4 variant's head is 4-bit, but its top ``head_shortlist`` logits are recomputed from
+    8-bit rows: those must equal an 8-bit head's and the rest a 4-bit head's. Exported with float
+    activations (accuracy level 0) so the graph matches the reference closely enough to tell."""
+    monkeypatch.setitem(VARIANT_SPECS, "int4", replace(VARIANT_SPECS["int4"], accuracy_level=0))
+    source = read_source(tiny_sources(TinySpec(architecture="qwen2", tie=tie, seed=5), "hf"))
+    bundle = export_variant(source, "int4", tmp_path / "int4")
+    shortlist = VARIANT_SPECS["int4"].head_shortlist
+    ids = tiny_tokenizer.encode(TEXT).ids
+    weights = {n: source.load_tensor(n) for n in source.required_tensors()}
+    head = weights["embed"] if tie else weights.pop("lm_head")
+    body = {n: dequantize(quantize(w, 4)) if w.ndim == 2 and n != "embed" else w for n, w in weights.items()}
+    body["embed"] = dequantize(quantize(body["embed"], 8))  # the graph's gather table is 8-bit
+    untied = replace(source.config, tie_word_embeddings=False)
+    eight = reference.forward(untied, {**body, "lm_head": dequantize(quantize(head, 8))}, ids)
+    four = reference.forward(untied, {**body, "lm_head": dequantize(quantize(head, 4))}, ids)
+
+    steps = run_chunks(bundle, ids, [10])
+    for got, p in zip(steps, [9, *range(10, len(ids))], strict=True):
+        short = np.argsort(four[p])[-shortlist:]
+        rest = np.setdiff1d(np.arange(got.size), short)
+        assert np.abs(eight[p] - four[p])[short].max() > 1e-2  # the two heads differ where it is checked
+        assert np.abs(got[short] - eight[p][short]).max() < 1e-3
+        assert np.abs(got[rest] - four[p][rest]).max() < 1e-3
