@@ -18,7 +18,7 @@ from ghostwright.inference import (
     load_engine,
 )
 from ghostwright.inference.api import SamplingParams
-from ghostwright.inference.engine import respell_mask, still_to_respell
+from ghostwright.inference.engine import _logprob, respell_mask, still_to_respell
 
 CODE = "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n" * 3
 
@@ -312,3 +312,22 @@ def test_a_request_waiting_for_a_slot_finishes_when_cancelled_not_when_the_slot_
         assert list(background)[-1].finish == FinishReason.LENGTH
     finally:
         engine.close()
+
+
+def test_chat_answers_are_scored_and_completions_are_not(engine):
+    """Candidates (chat answers) are ranked by their log-probabilities; a completion skips them."""
+    _, completion = run(engine, CODE, max_tokens=8)
+    assert completion.stats.generated_tokens == 8 and completion.stats.logprob_sum == 0
+    request = GenerationRequest(prompt=engine.chat_prompt([{"role": "user", "content": CODE}]), max_tokens=8)
+    chat = list(engine.generate(request))[-1]
+    assert chat.stats.generated_tokens and chat.stats.logprob_sum < 0
+
+
+def test_a_log_probability_leaves_out_only_negligible_logits():
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal(151_936) * 3 - 3).astype(np.float32)
+    logits[7] = 20.0
+    wide = logits.astype(np.float64)
+    for token in (5, 7, int(logits.argmin())):
+        exact = wide[token] - wide.max() - np.log(np.exp(wide - wide.max()).sum())
+        assert abs(_logprob(logits, token) - exact) < 3e-4
