@@ -1,14 +1,18 @@
 """Ghostwright vs llama.cpp (llama-cpp-python) on the same default GGUF, same threads.
 
-Measures, each engine in its own process, medians over repeats:
+Measures, each engine in its own process kept loaded, every engine once a round in turn (the
+host's speed drifts by 10-40% over a quarter hour; a ratio is the median of the rounds' ratios):
   prefill tokens/s at 32, 512 and 1024 prompt tokens (cold cache);
-  decode tokens/s for 128 tokens after a 512-token prompt (greedy);
+  decode tokens/s for 128 tokens after a 512-token prompt (greedy): the bare forward loop, and
+  a request through each engine's generation API (ours: engine.generate with its sampling,
+  detokenizing and stop checks; the peer: create_completion, streamed), first token to last;
   re-prompt: time to the first new token after a one-character edit of a 512-token
   prompt, as a fraction of a cold prompt (both engines reuse their cached prefix);
   peak RSS.
-Our variants run separately: int8 (the CPU's "full" tier), fp32, and int4 (the "mini" tier).
+Our columns: int8, and int4 (the default profile's full tier).
 
-    python bench/decode.py --peer-python /opt/peer-venv/bin/python [--threads 2] [--repeats 5]
+    python bench/decode.py --peer-python /opt/peer-venv/bin/python [--threads 2] [--repeats 5] \
+        [--bundles LABEL=PATH,...]   # more bundles as columns, e.g. an older export, in the same run
 
 llama-cpp-python compiles llama.cpp on install (about 9 minutes on 2 cores):
     python3 -m venv /opt/peer-venv && /opt/peer-venv/bin/pip install llama-cpp-python==0.3.36
@@ -19,12 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import subprocess
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import default_model, median, peak_rss_mb, real_code, run_worker, save, table
+from common import default_model, median, peak_rss_mb, real_code, save, table
 
 PREFILL_LENGTHS = (32, 512, 1024)
 DECODE_PROMPT, DECODE_TOKENS = 512, 128
@@ -59,6 +65,25 @@ class Ours:
             logits = self.decoder.forward(self.cache, [token], pos)
             pos += 1
         return time.perf_counter() - started
+
+    def generate(self, ids: list[int], n: int) -> tuple[int, float]:
+        """(tokens, seconds from the first streamed token to the last) of one greedy request."""
+        from ghostwright.inference import GenerationRequest, Prompt
+
+        self.forget()
+        request = GenerationRequest(prompt=Prompt.text(self.engine.tokenizer.decode(ids)), max_tokens=n,
+                                    tier=self.tier.name)
+        first = last = 0.0
+        tokens = 0
+        for chunk in self.engine.generate(request):
+            if chunk.error:
+                raise RuntimeError(chunk.error)
+            if chunk.text:
+                last = time.perf_counter()
+                first = first or last
+            if chunk.stats:
+                tokens = chunk.stats.generated_tokens
+        return tokens, last - first
 
     def first_token(self, text: str) -> float:
         """Wall time to the first generated token through the engine (prefix reuse included)."""
@@ -100,6 +125,18 @@ class LlamaCpp:
             self.llm.eval([token])
         return time.perf_counter() - started
 
+    def generate(self, ids: list[int], n: int) -> tuple[int, float]:
+        self.llm.reset()
+        first = last = 0.0
+        tokens = 0
+        for part in self.llm.create_completion(ids, max_tokens=n, temperature=0.0, top_k=1, stream=True):
+            if not part["choices"][0]["text"]:
+                continue  # the closing chunk (finish reason only)
+            tokens += 1
+            last = time.perf_counter()
+            first = first or last
+        return tokens, last - first
+
     def first_token(self, text: str) -> float:
         started = time.perf_counter()
         self.llm.create_completion(text, max_tokens=1, temperature=0.0)
@@ -109,83 +146,143 @@ class LlamaCpp:
         self.llm.reset()  # n_tokens = 0: its prefix cache is empty
 
 
-def measure(engine: Ours | LlamaCpp, repeats: int) -> dict:
+REPLY = "@@"  # marks a worker's answer on its stdout (anything else there is ignored)
+
+
+def serve(engine: Ours | LlamaCpp) -> None:
+    """Answer one measurement per line of stdin, until it closes: the parent asks every engine in
+    turn, so the host's drift (10-40% over a quarter hour on this machine) hits all of them alike."""
     code = real_code()
     ids = engine.tokenize(code)
-    out: dict = {"prefill_tokens_per_s": {}, "threads": None}
     engine.prefill(ids[:64])  # warm up
-    for n in PREFILL_LENGTHS:
-        times = [engine.prefill(ids[:n]) for _ in range(repeats)]
-        out["prefill_tokens_per_s"][str(n)] = n / median(times)
-    times = [engine.decode(ids[:DECODE_PROMPT], DECODE_TOKENS) for _ in range(repeats)]
-    out["decode_tokens_per_s"] = DECODE_TOKENS / median(times)
-    # Re-prompt after a one-character edit at the end of a ~512-token prompt.
-    text = engine_text = code[: int(len(code) * DECODE_PROMPT / len(ids))]
-    colds, edits = [], []
-    for i in range(repeats):
-        engine.forget()
-        colds.append(engine.first_token(engine_text + f"#{i}"))
-        edits.append(engine.first_token(engine_text + f"#{i}x"))
-    out["cold_prompt_s"] = median(colds)
-    out["reprompt_after_edit_s"] = median(edits)
-    out["prompt_chars"] = len(text)
-    out["peak_rss_mb"] = peak_rss_mb()
-    return out
+    text = code[: int(len(code) * DECODE_PROMPT / len(ids))]  # ~512 tokens
+    for line in sys.stdin:
+        op = json.loads(line)
+        value: object
+        if op["op"] == "prefill":
+            value = op["tokens"] / engine.prefill(ids[: op["tokens"]])
+        elif op["op"] == "decode":
+            value = DECODE_TOKENS / engine.decode(ids[:DECODE_PROMPT], DECODE_TOKENS)
+        elif op["op"] == "generate":
+            tokens, seconds = engine.generate(ids[:DECODE_PROMPT], DECODE_TOKENS)
+            value = [(tokens - 1) / seconds, tokens]
+        elif op["op"] == "ready":  # loaded and warm: measuring starts once every engine is
+            value = True
+        elif op["op"] == "reprompt":  # a cold prompt, then the same after a one-character edit
+            engine.forget()
+            value = [engine.first_token(text + f"#{op['round']}"), engine.first_token(text + f"#{op['round']}x")]
+        else:
+            value = {"peak_rss_mb": peak_rss_mb(), "prompt_chars": len(text)}
+        print(REPLY + json.dumps(value), flush=True)
+
+
+class Worker:
+    """One engine in its own process (its peak RSS is its own), kept loaded between questions."""
+
+    def __init__(self, python: str, argv: list[str]) -> None:
+        self.process = subprocess.Popen([python, str(Path(__file__).resolve()), *argv], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def ask(self, op: dict) -> object:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(op) + "\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(REPLY):
+                return json.loads(line[len(REPLY):])
+        raise RuntimeError(f"worker {self.process.args} exited with {self.process.wait()}")
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
 
 
 def worker(args: argparse.Namespace) -> None:
     if args.worker == "llama.cpp":
         engine: Ours | LlamaCpp = LlamaCpp(Path(args.gguf), args.threads)
     else:
-        engine = Ours(Path(args.model_dir) / args.worker, args.threads)
-    print(json.dumps(measure(engine, args.repeats)))
+        engine = Ours(Path(args.bundle), args.threads)
+    serve(engine)
+
+
+def measure(workers: dict[str, Worker], repeats: int) -> dict[str, dict[str, list]]:
+    """Each measurement ``repeats`` times, every engine in turn (the order rotating each round)."""
+    ops = [(f"prefill {n}", {"op": "prefill", "tokens": n}) for n in PREFILL_LENGTHS]
+    ops += [("decode", {"op": "decode"}), ("generate", {"op": "generate"})]
+    samples: dict[str, dict[str, list]] = {label: defaultdict(list) for label in workers}
+    for w in workers.values():  # all load at once; none is measured while another still loads
+        w.ask({"op": "ready"})
+    labels = list(workers)
+    for i in range(repeats):
+        order = labels[i % len(labels):] + labels[: i % len(labels)]
+        for name, op in [*ops, ("reprompt", {"op": "reprompt", "round": i})]:
+            for label in order:
+                samples[label][name].append(workers[label].ask(op))
+    for label, w in workers.items():
+        samples[label]["final"] = [w.ask({"op": "final"})]
+    return samples
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--peer-python", default=sys.executable, help="a python with llama_cpp installed")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5, help="rounds: every engine measured once a round")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--gguf", help=argparse.SUPPRESS)
-    parser.add_argument("--model-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--bundles", default="",
+                        help="more columns, LABEL=PATH of a bundle folder each, comma-separated")
+    parser.add_argument("--bundle", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args)
         return
 
     model_dir, gguf = default_model(VARIANTS)
-    common = ["--threads", str(args.threads), "--repeats", str(args.repeats)]
-    script = Path(__file__).resolve()
-    results = {"llama.cpp": run_worker(args.peer_python, script,
-                                        ["--worker", "llama.cpp", "--gguf", str(gguf), *common])}
-    for variant in VARIANTS:
-        results[variant] = run_worker(sys.executable, script, ["--worker", variant, "--model-dir", str(model_dir),
-                                                               *common])
-    peer = results["llama.cpp"]
-    rows = [["metric", f"llama.cpp {gguf.name}", "ours int8", "ratio", "ours int4 (default full tier)", "ratio"]]
+    threads = ["--threads", str(args.threads)]
+    columns = {variant: model_dir / variant for variant in VARIANTS}
+    columns.update((label, Path(path)) for label, path in (b.split("=", 1) for b in args.bundles.split(",") if b))
+    workers = {"llama.cpp": Worker(args.peer_python, ["--worker", "llama.cpp", "--gguf", str(gguf), *threads])}
+    workers.update((label, Worker(sys.executable, ["--worker", "ours", "--bundle", str(bundle), *threads]))
+                   for label, bundle in columns.items())
+    try:
+        samples = measure(workers, args.repeats)
+    finally:
+        for w in workers.values():
+            w.close()
 
-    def row(name: str, get, higher_is_better: bool = True, fmt: str = "{:.0f}") -> None:
-        cells = [name, fmt.format(get(peer))]
-        for tier in VARIANTS:
-            ours = get(results[tier])
-            ratio = ours / get(peer) if higher_is_better else get(peer) / ours
-            cells += [fmt.format(ours), f"{ratio:.2f}x"]
+    results: dict[str, dict] = {label: {"samples": dict(s)} for label, s in samples.items()}
+    header = {"int8": "ours int8", "int4": "ours int4 (default full tier)"}
+    rows = [["metric", f"llama.cpp {gguf.name}"]]
+    for label in columns:
+        rows[0] += [header.get(label, f"ours {label}"), "ratio"]
+
+    def row(name: str, key: str, get=lambda v: v, higher_is_better: bool = True, fmt: str = "{:.0f}") -> None:
+        peer = [get(v) for v in samples["llama.cpp"][key]]
+        cells = [name, fmt.format(median(peer))]
+        results["llama.cpp"][name.strip()] = median(peer)
+        for label in columns:
+            ours = [get(v) for v in samples[label][key]]
+            ratios = [o / p if higher_is_better else p / o for o, p in zip(ours, peer, strict=True)]
+            cells += [fmt.format(median(ours)), f"{median(ratios):.2f}x"]
+            results[label][name.strip()] = {"median": median(ours), "ratio": median(ratios)}
         rows.append(cells)
 
     for n in PREFILL_LENGTHS:
-        row(f"prefill {n} tok (tok/s)", lambda r, n=n: r["prefill_tokens_per_s"][str(n)])
-    row(f"decode {DECODE_TOKENS} after {DECODE_PROMPT} (tok/s)", lambda r: r["decode_tokens_per_s"])
-    row("cold 512-tok prompt (ms)", lambda r: r["cold_prompt_s"] * 1e3, higher_is_better=False)
-    row("re-prompt after 1 char (ms)", lambda r: r["reprompt_after_edit_s"] * 1e3, higher_is_better=False)
-    row("peak RSS (MB)", lambda r: r["peak_rss_mb"], higher_is_better=False)
-    for r in results.values():
-        r["reprompt_fraction_of_cold"] = r["reprompt_after_edit_s"] / r["cold_prompt_s"]
-    print(f"machine: {platform.processor() or platform.machine()}, {args.threads} threads, medians of {args.repeats}")
+        row(f"prefill {n} tok (tok/s)", f"prefill {n}")
+    row(f"decode {DECODE_TOKENS} after {DECODE_PROMPT} (tok/s)", "decode")
+    row("  the same through the generation API", "generate", lambda v: v[0])
+    row("cold 512-tok prompt (ms)", "reprompt", lambda v: v[0] * 1e3, higher_is_better=False)
+    row("re-prompt after 1 char (ms)", "reprompt", lambda v: v[1] * 1e3, higher_is_better=False)
+    row("peak RSS (MB)", "final", lambda v: v["peak_rss_mb"], higher_is_better=False)
+    fractions = {label: median([edit / cold for cold, edit in s["reprompt"]]) for label, s in samples.items()}
+    print(f"machine: {platform.processor() or platform.machine()}, {args.threads} threads, {args.repeats} rounds, "
+          "every engine once a round in turn; figures are medians, ratios the median of the rounds' ratios")
     print("ratio > 1 means Ghostwright is better (faster, or less memory)")
     print(table(rows))
-    print("re-prompt / cold: " + ", ".join(f"{k} {v['reprompt_fraction_of_cold']:.3f}" for k, v in results.items()))
-    save("decode", {"threads": args.threads, "repeats": args.repeats, "results": results})
+    print("re-prompt / cold: " + ", ".join(f"{k} {v:.3f}" for k, v in fractions.items()))
+    save("decode", {"threads": args.threads, "rounds": args.repeats, "results": results})
 
 
 if __name__ == "__main__":
