@@ -16,7 +16,7 @@ import pytest
 
 from ghostwright.engine_source import resolve
 from ghostwright.export.verify import verify_bundle
-from ghostwright.inference import GenerationRequest, InfillPrompt, load_engine
+from ghostwright.inference import FinishReason, GenerationRequest, InfillPrompt, load_engine
 from ghostwright.inference.decoder import Decoder
 from ghostwright.inference.manifest import read_manifest
 from ghostwright.inference.tokenization import TextTokenizer
@@ -77,4 +77,8 @@ def test_each_tier_of_the_default_profile_completes_a_function_body(default_prof
     completion = "".join(c.text for c in chunks)
     print(f"\n{tier}: {completion!r} ({chunks[-1].finish})")
     assert "return" in completion
+    if chunks[-1].finish == FinishReason.LENGTH:
+        # Cut off mid-line at the limit: on some hosts SmolLM2's greedy answer here loops until it
+        # (a fresh int4 export on an AVX2-only host does; CI's host ended it): check its whole lines.
+        completion = completion[: completion.rindex("\n") + 1]
     ast.parse(PREFIX + completion + SUFFIX)
