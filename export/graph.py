@@ -40,7 +40,7 @@ class VariantSpec:
     dtype: np.dtype  # activations, KV cache and float weights
     weight_bits: int | None = None  # linear layers as MatMulNBits with these bits; None keeps them float
     head_bits: int | None = None  # the output head's bits (it decides every token: 8 keeps it faithful)
-    head_shortlist: int | None = None  # a 4-bit head whose top N are rescored in head_bits (see _shortlisted_head)
+    head_shortlist: int | None = None  # a 4-bit head whose top N are rescored from 8-bit rows (see _shortlisted_head)
     accuracy_level: int = INT4_ACCURACY_LEVEL
 
     @property
@@ -161,15 +161,15 @@ class DecoderGraphBuilder:
                           accuracy_level=self.variant.accuracy_level)[0]
 
     def _head(self, last: str, embed: np.ndarray) -> str:
-        if self.variant.head_shortlist and self.config.hidden_size % BLOCK_SIZE == 0:
-            return self._shortlisted_head(last, embed)
-        logits = self._tied_head_logits(last)
-        if logits is None:
-            head = embed if self.config.tie_word_embeddings else self.load("lm_head")
-            logits = self._linear("lm_head", last, head, bits=self.variant.head_bits)
-        return logits
+        shortlist = bool(self.variant.head_shortlist) and self.config.hidden_size % BLOCK_SIZE == 0
+        if not shortlist and (logits := self._tied_head_logits(last)) is not None:
+            return logits
+        head = embed if self.config.tie_word_embeddings else self.load("lm_head")
+        if shortlist:
+            return self._shortlisted_head(last, head)
+        return self._linear("lm_head", last, head, bits=self.variant.head_bits)
 
-    def _shortlisted_head(self, last: str, embed: np.ndarray) -> str:
+    def _shortlisted_head(self, last: str, head: np.ndarray) -> str:
         """Logits from a 4-bit head, with its ``head_shortlist`` highest recomputed from 8-bit rows.
 
         The head is the largest weight a decode step reads (Qwen2.5's 151,936 x 896: 27% of the
@@ -184,8 +184,7 @@ class DecoderGraphBuilder:
               └──────────────────────────────────────────────── Mul · ReduceSum ◄───────┘
             rough ── ScatterElements(indices, exact) ── logits
         """
-        c, p = self.config, "/lm_head"
-        head = embed if c.tie_word_embeddings else self.load("lm_head")
+        p = "/lm_head"
         rough = self._linear("lm_head", last, head, bits=4)  # (B, n, vocab)
         k = self._init(f"{p}/shortlist/k", np.array([self.variant.head_shortlist], np.int64))
         _, indices = self._node("TopK", [rough, k], f"{p}/shortlist/TopK", n_out=2, axis=-1, largest=1, sorted=0)
