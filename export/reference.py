@@ -7,7 +7,8 @@ for "decoding with the KV cache equals full recomputation".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -60,35 +61,51 @@ def attention_mask(config: ModelConfig, length: int) -> np.ndarray:
 def forward(config: ModelConfig, weights: Mapping[str, np.ndarray], token_ids: list[int]) -> np.ndarray:
     """Logits (T, vocab) for every position of ``token_ids``."""
     T = len(token_ids)
-    nh, nkv, hd = config.num_heads, config.num_kv_heads, config.head_dim
     x = weights["embed"][np.asarray(token_ids)]  # (T, H)
     cos, sin = rope_angles(config, np.arange(T))
     mask = attention_mask(config, T)
     for layer in range(config.num_layers):
         w = {k.split(".", 2)[2]: v for k, v in weights.items() if k.startswith(f"layers.{layer}.")}
-        # Attention block: norm -> project -> rotate -> attend (GQA) -> project back.
-        h = rms_norm(x, w["attn_norm"], config.rms_norm_eps)
-        q = h @ w["q"].T + w.get("q_bias", 0.0)  # (T, nh*hd)
-        k = h @ w["k"].T + w.get("k_bias", 0.0)  # (T, nkv*hd)
-        v = h @ w["v"].T + w.get("v_bias", 0.0)
-        q = apply_rope(q.reshape(T, nh, hd), cos, sin, config.rope_interleaved)
-        k = apply_rope(k.reshape(T, nkv, hd), cos, sin, config.rope_interleaved)
-        v = v.reshape(T, nkv, hd)
-        group = nh // nkv
-        k = np.repeat(k, group, axis=1)  # (T, nh, hd): each KV head serves `group` query heads
-        v = np.repeat(v, group, axis=1)
-        scores = np.einsum("thd,shd->hts", q, k) / np.sqrt(hd)  # (nh, T, T)
-        scores = np.where(mask[None], scores, -np.inf)
-        scores -= scores.max(axis=-1, keepdims=True)
-        probs = np.exp(scores)
-        probs /= probs.sum(axis=-1, keepdims=True)
-        attn = np.einsum("hts,shd->thd", probs, v).reshape(T, nh * hd)
-        x = x + attn @ w["o"].T
-        # MLP block: norm -> SwiGLU -> project back.
-        h = rms_norm(x, w["mlp_norm"], config.rms_norm_eps)
-        gate = h @ w["gate"].T
-        up = h @ w["up"].T
-        x = x + ((gate / (1.0 + np.exp(-gate))) * up) @ w["down"].T
+        x = block(config, w, x, cos, sin, mask)
     x = rms_norm(x, weights["norm"], config.rms_norm_eps)
     head = weights["embed"] if config.tie_word_embeddings else weights["lm_head"]
     return (x @ head.T).astype(np.float32)
+
+
+def block(config: ModelConfig, w: Mapping[str, np.ndarray], x: np.ndarray, cos: np.ndarray, sin: np.ndarray,
+          mask: np.ndarray, observe: Callable[[str, np.ndarray], None] | None = None) -> np.ndarray:
+    """One decoder layer on (T, H) hidden states; ``w`` holds that layer's tensors by short name.
+    ``observe(role, inputs)`` sees what each group of linear layers reads: ``attn_in`` (q, k, v),
+    ``o_in``, ``mlp_in`` (gate, up) and ``down_in`` (the export weighs its rounding by them)."""
+    T = x.shape[0]
+    nh, nkv, hd = config.num_heads, config.num_kv_heads, config.head_dim
+    seen = observe or (lambda role, inputs: None)
+    # Attention block: norm -> project -> rotate -> attend (GQA) -> project back.
+    h = rms_norm(x, w["attn_norm"], config.rms_norm_eps)
+    seen("attn_in", h)
+    q = h @ w["q"].T + w.get("q_bias", 0.0)  # (T, nh*hd)
+    k = h @ w["k"].T + w.get("k_bias", 0.0)  # (T, nkv*hd)
+    v = h @ w["v"].T + w.get("v_bias", 0.0)
+    q = apply_rope(q.reshape(T, nh, hd), cos, sin, config.rope_interleaved)
+    k = apply_rope(k.reshape(T, nkv, hd), cos, sin, config.rope_interleaved)
+    v = v.reshape(T, nkv, hd)
+    group = nh // nkv
+    k = np.repeat(k, group, axis=1)  # (T, nh, hd): each KV head serves `group` query heads
+    v = np.repeat(v, group, axis=1)
+    q, k, v = (a.transpose(1, 0, 2) for a in (q, k, v))  # (nh, T, hd): batched matmuls below
+    scores = q @ k.transpose(0, 2, 1) / math.sqrt(hd)  # (nh, T, T), in the inputs' precision
+    scores = np.where(mask[None], scores, -np.inf)
+    scores -= scores.max(axis=-1, keepdims=True)
+    probs = np.exp(scores)
+    probs /= probs.sum(axis=-1, keepdims=True)
+    attn = (probs @ v).transpose(1, 0, 2).reshape(T, nh * hd)
+    seen("o_in", attn)
+    x = x + attn @ w["o"].T
+    # MLP block: norm -> SwiGLU -> project back.
+    h = rms_norm(x, w["mlp_norm"], config.rms_norm_eps)
+    seen("mlp_in", h)
+    gate = h @ w["gate"].T
+    up = h @ w["up"].T
+    act = (gate / (1.0 + np.exp(-gate))) * up
+    seen("down_in", act)
+    return x + act @ w["down"].T
