@@ -25,6 +25,7 @@ from ghostwright.errors import ModelSourceError
 from ghostwright.export import contract
 from ghostwright.export.contract import Manifest
 from ghostwright.export.graph import VARIANT_SPECS, DecoderGraphBuilder
+from ghostwright.export.importance import calibration_ids, input_importance
 from ghostwright.export.quantize import BLOCK_SIZE
 from ghostwright.export.source import ModelSource, sha256_of
 from ghostwright.export.weights_writer import WeightsWriter
@@ -111,15 +112,21 @@ def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str |
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
+        spec = VARIANT_SPECS[variant]
+        # 4 bits cannot be exact, so their rounding is weighed by what each input feature carries;
+        # 8 bits are all but exact, and skipping the calibration pass keeps their export quick.
+        importance = input_importance(source) if spec.weight_bits == 4 else None
         writer = WeightsWriter(tmp / contract.WEIGHTS_FILE)
         try:
-            model = DecoderGraphBuilder(source.config, VARIANT_SPECS[variant], writer, source.load_tensor,
-                                        progress=_progress(f"{name}/{variant}")).build()
+            model = DecoderGraphBuilder(source.config, spec, writer, source.load_tensor,
+                                        progress=_progress(f"{name}/{variant}"), importance=importance).build()
         finally:
             writer.close()
         onnx.save_model(model, tmp / contract.MODEL_FILE)
         tokenizer.save(str(tmp / contract.TOKENIZER_FILE))
         manifest = manifest_for(source, variant, name)
+        if importance is not None:
+            manifest[Manifest.QUANTIZATION]["importance"] = {"tokens": sum(map(len, calibration_ids(source)))}
         manifest[Manifest.FILES] = {
             f.name: {"bytes": f.stat().st_size, "sha256": sha256_of(f)}
             for f in sorted(tmp.iterdir())

@@ -11,7 +11,7 @@ FORMAT = "ghostwright-bundle"
 FORMAT_VERSION = 1
 # Bumped whenever export would write a different graph or different weights for the same
 # source (a new fusion, another quantizer): cached bundles of an older revision are re-exported.
-EXPORT_REVISION = 7
+EXPORT_REVISION = 8
 
 # Files inside a bundle directory.
 MANIFEST_FILE = "manifest.json"
@@ -59,7 +59,9 @@ class Manifest:
     ARCHITECTURE = "architecture"
     CONFIG = "config"  # ModelConfig fields
     DTYPE = "dtype"  # activation/cache dtype: float32 or float16
-    QUANTIZATION = "quantization"  # null, or {method, bits, head_bits, head_shortlist, block_size, accuracy_level}
+    # null, or {method, bits, head_bits, head_shortlist, block_size, accuracy_level, zero_points,
+    # importance: {tokens} when the rounding was weighed by calibration text (4 bits)}
+    QUANTIZATION = "quantization"
     TOKENIZER = "tokenizer"  # file name
     # {bos, eos: [..], pad, fim: {prefix, suffix, middle, pad}|null, repo: {repo_name, file_sep}|null}
     SPECIAL_TOKENS = "special_tokens"

@@ -16,7 +16,7 @@ Node names are path-like (``/model/layers.3/attn/qkv_proj/MatMul``) so profiles 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +25,7 @@ from onnx import TensorProto, helper
 
 from ghostwright.export import contract
 from ghostwright.export.config import ModelConfig
+from ghostwright.export.importance import HEAD_INPUT, inputs_of
 from ghostwright.export.quantize import BLOCK_SIZE, QuantizedWeight, quantize
 from ghostwright.export.reference import rope_angles
 from ghostwright.export.weights_writer import WeightsWriter
@@ -41,11 +42,19 @@ class VariantSpec:
     weight_bits: int | None = None  # linear layers as MatMulNBits with these bits; None keeps them float
     head_bits: int | None = None  # the output head's bits (it decides every token: 8 keeps it faithful)
     head_shortlist: int | None = None  # a 4-bit head whose top N are rescored from 8-bit rows (see _shortlisted_head)
+    attention_bits: int | None = None  # the q, k, v and o projections' bits, when not weight_bits
     accuracy_level: int = INT4_ACCURACY_LEVEL
 
     @property
     def quantized(self) -> bool:
         return self.weight_bits is not None
+
+    def bits_of(self, tensor: str) -> int | None:
+        """The bits of a layer's linear weight (``layers.3.q``); None keeps it float."""
+        name = tensor.rpartition(".")[2]
+        if self.attention_bits and name in ("q", "k", "v", "o"):
+            return self.attention_bits
+        return self.weight_bits
 
 
 # int8 is the most faithful quantization: on SmolLM2 it agrees with fp32 on 95-97% of next tokens
@@ -57,20 +66,27 @@ VARIANT_SPECS = {
     "fp32": VariantSpec("fp32", np.dtype(np.float32)),
     "fp16": VariantSpec("fp16", np.dtype(np.float16)),
     "int8": VariantSpec("int8", np.dtype(np.float32), weight_bits=8, head_bits=8, head_shortlist=32),
-    "int4": VariantSpec("int4", np.dtype(np.float32), weight_bits=4, head_bits=8, head_shortlist=32),
+    # Attention projections in 8 bits: an eighth of Qwen2.5-Coder-0.5B's body, but 4-bit they carry
+    # 42% of its divergence from the GGUF (bench/README.md, "Where 4 bits cost most").
+    "int4": VariantSpec("int4", np.dtype(np.float32), weight_bits=4, head_bits=8, head_shortlist=32,
+                        attention_bits=8),
 }
 
 
 class DecoderGraphBuilder:
     def __init__(self, config: ModelConfig, variant: VariantSpec, weights: WeightsWriter,
                  load_tensor: Callable[[str], np.ndarray],
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None,
+                 importance: Mapping[str, np.ndarray] | None = None) -> None:
         self.config = config
         self.variant = variant
         self.elem_type = helper.np_dtype_to_tensor_dtype(variant.dtype)
         self.writer = weights
         self.load = load_tensor
         self.progress = progress  # (layers done, layers): an export of a large model takes a while
+        # Per linear layer's input, how much each feature matters (export/importance.py): the
+        # quantizer puts its rounding error where it costs least. None weighs all alike.
+        self.importance = importance or {}
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[TensorProto] = []
         # The embedding's 8-bit block table (its initializers), when the head shares it.
@@ -87,16 +103,20 @@ class DecoderGraphBuilder:
         self.initializers.append(self.writer.tensor(name, array))
         return name
 
+    def _bits(self, tensor: str) -> int | None:
+        return self.variant.bits_of(tensor)
+
     def _float(self, array: np.ndarray) -> np.ndarray:
         return array.astype(self.variant.dtype)
 
     def _linear(self, path: str, x: str, weight: np.ndarray, bias: np.ndarray | None = None,
-                bits: int | None = None) -> str:
-        """y = x @ weight.T (+ bias); weight is (out_features, in_features). ``bits`` overrides the variant's."""
+                bits: int | None = None, inputs_of: str = "") -> str:
+        """y = x @ weight.T (+ bias); weight is (out_features, in_features). ``bits`` overrides the
+        variant's; ``inputs_of`` names x's importance (``layers.3.mlp_in``), if it was measured."""
         n, k = weight.shape
         bits = bits or self.variant.weight_bits
         if bits is not None:
-            q = quantize(weight, bits)
+            q = quantize(weight, bits, importance=self.importance.get(inputs_of))
             inputs = [
                 x,
                 self._init(f"{path}.qweight", q.packed),
@@ -167,7 +187,7 @@ class DecoderGraphBuilder:
         head = embed if self.config.tie_word_embeddings else self.load("lm_head")
         if shortlist:
             return self._shortlisted_head(last, head)
-        return self._linear("lm_head", last, head, bits=self.variant.head_bits)
+        return self._linear("lm_head", last, head, bits=self.variant.head_bits, inputs_of=HEAD_INPUT)
 
     def _shortlisted_head(self, last: str, head: np.ndarray) -> str:
         """Logits from a 4-bit head, with its ``head_shortlist`` highest recomputed from 8-bit rows.
@@ -185,11 +205,12 @@ class DecoderGraphBuilder:
             rough ── ScatterElements(indices, exact) ── logits
         """
         p = "/lm_head"
-        rough = self._linear("lm_head", last, head, bits=4)  # (B, n, vocab)
+        rough = self._linear("lm_head", last, head, bits=4, inputs_of=HEAD_INPUT)  # (B, n, vocab)
         k = self._init(f"{p}/shortlist/k", np.array([self.variant.head_shortlist], np.int64))
         _, indices = self._node("TopK", [rough, k], f"{p}/shortlist/TopK", n_out=2, axis=-1, largest=1, sorted=0)
         # 8-bit rows: a tied head's are the embedding's own blocks.
-        table = self._tied_table or self._block_table("lm_head.rows", quantize(head, 8))
+        table = self._tied_table or self._block_table(
+            "lm_head.rows", quantize(head, 8, importance=self.importance.get(HEAD_INPUT)))
         rows = self._gather_rows(table, indices, 3, f"{p}/rows")  # (B, n, k, hidden)
         hidden = self._node("Unsqueeze", [last, self._init(f"{p}/shortlist/axis", np.array([2], np.int64))],
                             f"{p}/shortlist/Unsqueeze")[0]  # (B, n, 1, hidden)
@@ -253,7 +274,8 @@ class DecoderGraphBuilder:
         bias = None
         if c.attention_bias:
             bias = np.concatenate([self.load(f"layers.{i}.{t}_bias") for t in ("q", "k", "v")])
-        qkv = self._linear(f"model.layers.{i}.attn.qkv_proj", h, np.concatenate(w, axis=0), bias)
+        qkv = self._linear(f"model.layers.{i}.attn.qkv_proj", h, np.concatenate(w, axis=0), bias,
+                           bits=self._bits(f"layers.{i}.q"), inputs_of=inputs_of(f"layers.{i}.q"))
         attrs: dict[str, object] = dict(num_heads=c.num_heads, kv_num_heads=c.num_kv_heads, do_rotary=1,
                                         rotary_interleaved=int(c.rope_interleaved))
         if c.sliding_window:
@@ -265,16 +287,20 @@ class DecoderGraphBuilder:
             f"{p}/GroupQueryAttention", domain=MS_DOMAIN,
             outputs=[f"{p}/GroupQueryAttention/output_0", contract.present_key(i), contract.present_value(i)],
             **attrs)
-        return self._linear(f"model.layers.{i}.attn.o_proj", out, self.load(f"layers.{i}.o"))
+        return self._linear(f"model.layers.{i}.attn.o_proj", out, self.load(f"layers.{i}.o"),
+                            bits=self._bits(f"layers.{i}.o"), inputs_of=inputs_of(f"layers.{i}.o"))
 
     def _mlp(self, i: int, h: str) -> str:
         p = f"model.layers.{i}.mlp"
-        gate_up = self._linear(f"{p}.gate_up_proj", h, np.concatenate(
-            [self.load(f"layers.{i}.gate"), self.load(f"layers.{i}.up")], axis=0))
+        gate_up = np.concatenate([self.load(f"layers.{i}.gate"), self.load(f"layers.{i}.up")], axis=0)
+        gate_up = self._linear(f"{p}.gate_up_proj", h, gate_up, bits=self._bits(f"layers.{i}.gate"),
+                               inputs_of=inputs_of(f"layers.{i}.gate"))
         gate, up = self._node("Split", [gate_up], f"/{p}/Split", n_out=2, axis=-1, num_outputs=2)
         act = self._node("QuickGelu", [gate], f"/{p}/act/QuickGelu", domain=MS_DOMAIN, alpha=1.0)[0]  # SiLU
         prod = self._node("Mul", [act, up], f"/{p}/Mul")[0]
-        return self._linear(f"{p}.down_proj", prod, self.load(f"layers.{i}.down"))
+        down = self.load(f"layers.{i}.down")
+        return self._linear(f"{p}.down_proj", prod, down, bits=self._bits(f"layers.{i}.down"),
+                            inputs_of=inputs_of(f"layers.{i}.down"))
 
     def _model(self, cos_name: str, sin_name: str) -> onnx.ModelProto:
         c = self.config
