@@ -58,7 +58,8 @@ class VariantSpec:
 
 
 # int8 is the most faithful quantization: on SmolLM2 it agrees with fp32 on 95-97% of next tokens
-# (int4: 77-79%), on Qwen2.5-Coder-0.5B with llama.cpp on 97.9% (int4: 91%). int4 is half the
+# (int4: 77-79% before its attention went to 8 bits), on Qwen2.5-Coder-0.5B with llama.cpp on 98.0%
+# (int4: 93.8%, 91.6% with 4-bit attention). int4 is half the
 # memory and a faster decode (a step reads every weight once): the default profile's full tier.
 # Both read a 4-bit output head and rescore its top 32 from 8-bit rows (``_shortlisted_head``):
 # on Qwen2.5-Coder-0.5B a decode step 15-20% faster, 64 MB less resident, the same agreement.
@@ -110,13 +111,13 @@ class DecoderGraphBuilder:
         return array.astype(self.variant.dtype)
 
     def _linear(self, path: str, x: str, weight: np.ndarray, bias: np.ndarray | None = None,
-                bits: int | None = None, inputs_of: str = "") -> str:
+                bits: int | None = None, importance_key: str = "") -> str:
         """y = x @ weight.T (+ bias); weight is (out_features, in_features). ``bits`` overrides the
-        variant's; ``inputs_of`` names x's importance (``layers.3.mlp_in``), if it was measured."""
+        variant's; ``importance_key`` names x's importance (``layers.3.mlp_in``), if it was measured."""
         n, k = weight.shape
         bits = bits or self.variant.weight_bits
         if bits is not None:
-            q = quantize(weight, bits, importance=self.importance.get(inputs_of))
+            q = quantize(weight, bits, importance=self.importance.get(importance_key))
             inputs = [
                 x,
                 self._init(f"{path}.qweight", q.packed),
@@ -187,7 +188,7 @@ class DecoderGraphBuilder:
         head = embed if self.config.tie_word_embeddings else self.load("lm_head")
         if shortlist:
             return self._shortlisted_head(last, head)
-        return self._linear("lm_head", last, head, bits=self.variant.head_bits, inputs_of=HEAD_INPUT)
+        return self._linear("lm_head", last, head, bits=self.variant.head_bits, importance_key=HEAD_INPUT)
 
     def _shortlisted_head(self, last: str, head: np.ndarray) -> str:
         """Logits from a 4-bit head, with its ``head_shortlist`` highest recomputed from 8-bit rows.
@@ -205,7 +206,7 @@ class DecoderGraphBuilder:
             rough ── ScatterElements(indices, exact) ── logits
         """
         p = "/lm_head"
-        rough = self._linear("lm_head", last, head, bits=4, inputs_of=HEAD_INPUT)  # (B, n, vocab)
+        rough = self._linear("lm_head", last, head, bits=4, importance_key=HEAD_INPUT)  # (B, n, vocab)
         k = self._init(f"{p}/shortlist/k", np.array([self.variant.head_shortlist], np.int64))
         _, indices = self._node("TopK", [rough, k], f"{p}/shortlist/TopK", n_out=2, axis=-1, largest=1, sorted=0)
         # 8-bit rows: a tied head's are the embedding's own blocks.
@@ -275,7 +276,7 @@ class DecoderGraphBuilder:
         if c.attention_bias:
             bias = np.concatenate([self.load(f"layers.{i}.{t}_bias") for t in ("q", "k", "v")])
         qkv = self._linear(f"model.layers.{i}.attn.qkv_proj", h, np.concatenate(w, axis=0), bias,
-                           bits=self._bits(f"layers.{i}.q"), inputs_of=inputs_of(f"layers.{i}.q"))
+                           bits=self._bits(f"layers.{i}.q"), importance_key=inputs_of(f"layers.{i}.q"))
         attrs: dict[str, object] = dict(num_heads=c.num_heads, kv_num_heads=c.num_kv_heads, do_rotary=1,
                                         rotary_interleaved=int(c.rope_interleaved))
         if c.sliding_window:
@@ -288,19 +289,19 @@ class DecoderGraphBuilder:
             outputs=[f"{p}/GroupQueryAttention/output_0", contract.present_key(i), contract.present_value(i)],
             **attrs)
         return self._linear(f"model.layers.{i}.attn.o_proj", out, self.load(f"layers.{i}.o"),
-                            bits=self._bits(f"layers.{i}.o"), inputs_of=inputs_of(f"layers.{i}.o"))
+                            bits=self._bits(f"layers.{i}.o"), importance_key=inputs_of(f"layers.{i}.o"))
 
     def _mlp(self, i: int, h: str) -> str:
         p = f"model.layers.{i}.mlp"
         gate_up = np.concatenate([self.load(f"layers.{i}.gate"), self.load(f"layers.{i}.up")], axis=0)
         gate_up = self._linear(f"{p}.gate_up_proj", h, gate_up, bits=self._bits(f"layers.{i}.gate"),
-                               inputs_of=inputs_of(f"layers.{i}.gate"))
+                               importance_key=inputs_of(f"layers.{i}.gate"))
         gate, up = self._node("Split", [gate_up], f"/{p}/Split", n_out=2, axis=-1, num_outputs=2)
         act = self._node("QuickGelu", [gate], f"/{p}/act/QuickGelu", domain=MS_DOMAIN, alpha=1.0)[0]  # SiLU
         prod = self._node("Mul", [act, up], f"/{p}/Mul")[0]
         down = self.load(f"layers.{i}.down")
         return self._linear(f"{p}.down_proj", prod, down, bits=self._bits(f"layers.{i}.down"),
-                            inputs_of=inputs_of(f"layers.{i}.down"))
+                            importance_key=inputs_of(f"layers.{i}.down"))
 
     def _model(self, cos_name: str, sin_name: str) -> onnx.ModelProto:
         c = self.config
