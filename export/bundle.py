@@ -115,7 +115,8 @@ def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str |
         spec = VARIANT_SPECS[variant]
         # 4 bits cannot be exact, so their rounding is weighed by what each input feature carries;
         # 8 bits are all but exact, and skipping the calibration pass keeps their export quick.
-        importance = input_importance(source) if spec.weight_bits == 4 else None
+        calibration = calibration_ids(source) if spec.weight_bits == 4 else None
+        importance = input_importance(source, calibration) if calibration else None
         writer = WeightsWriter(tmp / contract.WEIGHTS_FILE)
         try:
             model = DecoderGraphBuilder(source.config, spec, writer, source.load_tensor,
@@ -125,8 +126,8 @@ def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str |
         onnx.save_model(model, tmp / contract.MODEL_FILE)
         tokenizer.save(str(tmp / contract.TOKENIZER_FILE))
         manifest = manifest_for(source, variant, name)
-        if importance is not None:
-            manifest[Manifest.QUANTIZATION]["importance"] = {"tokens": sum(map(len, calibration_ids(source)))}
+        if calibration:
+            manifest[Manifest.QUANTIZATION]["importance"] = {"tokens": sum(map(len, calibration))}
         manifest[Manifest.FILES] = {
             f.name: {"bytes": f.stat().st_size, "sha256": sha256_of(f)}
             for f in sorted(tmp.iterdir())

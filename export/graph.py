@@ -104,20 +104,18 @@ class DecoderGraphBuilder:
         self.initializers.append(self.writer.tensor(name, array))
         return name
 
-    def _bits(self, tensor: str) -> int | None:
-        return self.variant.bits_of(tensor)
-
     def _float(self, array: np.ndarray) -> np.ndarray:
         return array.astype(self.variant.dtype)
 
     def _linear(self, path: str, x: str, weight: np.ndarray, bias: np.ndarray | None = None,
-                bits: int | None = None, importance_key: str = "") -> str:
-        """y = x @ weight.T (+ bias); weight is (out_features, in_features). ``bits`` overrides the
-        variant's; ``importance_key`` names x's importance (``layers.3.mlp_in``), if it was measured."""
+                bits: int | None = None, tensor: str = "") -> str:
+        """y = x @ weight.T (+ bias); weight is (out_features, in_features). ``tensor``, its canonical
+        name (``layers.3.q``, ``lm_head``), picks the variant's bits for it and the importance of
+        what it multiplies, if that was measured; ``bits`` overrides."""
         n, k = weight.shape
-        bits = bits or self.variant.weight_bits
+        bits = bits or (self.variant.bits_of(tensor) if tensor else self.variant.weight_bits)
         if bits is not None:
-            q = quantize(weight, bits, importance=self.importance.get(importance_key))
+            q = quantize(weight, bits, importance=self.importance.get(inputs_of(tensor)) if tensor else None)
             inputs = [
                 x,
                 self._init(f"{path}.qweight", q.packed),
@@ -188,7 +186,7 @@ class DecoderGraphBuilder:
         head = embed if self.config.tie_word_embeddings else self.load("lm_head")
         if shortlist:
             return self._shortlisted_head(last, head)
-        return self._linear("lm_head", last, head, bits=self.variant.head_bits, importance_key=HEAD_INPUT)
+        return self._linear("lm_head", last, head, bits=self.variant.head_bits, tensor="lm_head")
 
     def _shortlisted_head(self, last: str, head: np.ndarray) -> str:
         """Logits from a 4-bit head, with its ``head_shortlist`` highest recomputed from 8-bit rows.
@@ -206,7 +204,7 @@ class DecoderGraphBuilder:
             rough ── ScatterElements(indices, exact) ── logits
         """
         p = "/lm_head"
-        rough = self._linear("lm_head", last, head, bits=4, importance_key=HEAD_INPUT)  # (B, n, vocab)
+        rough = self._linear("lm_head", last, head, bits=4, tensor="lm_head")  # (B, n, vocab)
         k = self._init(f"{p}/shortlist/k", np.array([self.variant.head_shortlist], np.int64))
         _, indices = self._node("TopK", [rough, k], f"{p}/shortlist/TopK", n_out=2, axis=-1, largest=1, sorted=0)
         # 8-bit rows: a tied head's are the embedding's own blocks.
@@ -276,7 +274,7 @@ class DecoderGraphBuilder:
         if c.attention_bias:
             bias = np.concatenate([self.load(f"layers.{i}.{t}_bias") for t in ("q", "k", "v")])
         qkv = self._linear(f"model.layers.{i}.attn.qkv_proj", h, np.concatenate(w, axis=0), bias,
-                           bits=self._bits(f"layers.{i}.q"), importance_key=inputs_of(f"layers.{i}.q"))
+                           tensor=f"layers.{i}.q")
         attrs: dict[str, object] = dict(num_heads=c.num_heads, kv_num_heads=c.num_kv_heads, do_rotary=1,
                                         rotary_interleaved=int(c.rope_interleaved))
         if c.sliding_window:
@@ -289,19 +287,16 @@ class DecoderGraphBuilder:
             outputs=[f"{p}/GroupQueryAttention/output_0", contract.present_key(i), contract.present_value(i)],
             **attrs)
         return self._linear(f"model.layers.{i}.attn.o_proj", out, self.load(f"layers.{i}.o"),
-                            bits=self._bits(f"layers.{i}.o"), importance_key=inputs_of(f"layers.{i}.o"))
+                            tensor=f"layers.{i}.o")
 
     def _mlp(self, i: int, h: str) -> str:
         p = f"model.layers.{i}.mlp"
         gate_up = np.concatenate([self.load(f"layers.{i}.gate"), self.load(f"layers.{i}.up")], axis=0)
-        gate_up = self._linear(f"{p}.gate_up_proj", h, gate_up, bits=self._bits(f"layers.{i}.gate"),
-                               importance_key=inputs_of(f"layers.{i}.gate"))
+        gate_up = self._linear(f"{p}.gate_up_proj", h, gate_up, tensor=f"layers.{i}.gate")
         gate, up = self._node("Split", [gate_up], f"/{p}/Split", n_out=2, axis=-1, num_outputs=2)
         act = self._node("QuickGelu", [gate], f"/{p}/act/QuickGelu", domain=MS_DOMAIN, alpha=1.0)[0]  # SiLU
         prod = self._node("Mul", [act, up], f"/{p}/Mul")[0]
-        down = self.load(f"layers.{i}.down")
-        return self._linear(f"{p}.down_proj", prod, down, bits=self._bits(f"layers.{i}.down"),
-                            importance_key=inputs_of(f"layers.{i}.down"))
+        return self._linear(f"{p}.down_proj", prod, self.load(f"layers.{i}.down"), tensor=f"layers.{i}.down")
 
     def _model(self, cos_name: str, sin_name: str) -> onnx.ModelProto:
         c = self.config

@@ -45,12 +45,13 @@ def calibration_ids(source: ModelSource) -> list[list[int]]:
             for text in calibration.TEXTS]
 
 
-def input_importance(source: ModelSource) -> dict[str, np.ndarray]:
+def input_importance(source: ModelSource, sequences: list[list[int]] | None = None) -> dict[str, np.ndarray]:
     """``layers.{i}.{role}`` (roles as ``reference.block`` names them) and ``head_in`` -> the mean
-    square of each input feature over every calibration token, float32 of the layer's input width."""
+    square of each input feature over every token of ``sequences`` (``calibration_ids``' by
+    default), float32 of the layer's input width."""
     started = time.perf_counter()
     c = source.config
-    sequences = calibration_ids(source)
+    sequences = sequences or calibration_ids(source)
     embed = source.load_tensor("embed")
     states = [embed[np.asarray(ids)].astype(np.float32) for ids in sequences]
     del embed
