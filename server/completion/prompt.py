@@ -6,6 +6,8 @@ suffix window, the path and the language. Each model renders it in its own forma
 without FIM tokens (SmolLM2) it reads like the file being written:
 
     # Path: app/main.py                          header        (stable)
+    # Compare this snippet from app/main.py:     this file below the cursor, where it is
+    #     return self.queue_event(...)           most like the lines above the cursor line
     # Compare this snippet from pkg/util.py:     definitions   (changes when the lines
     # def helper(x: int) -> str:                                around the cursor do)
     # Compare this snippet from app/db.py:       recent edits  (changes on edits elsewhere)
@@ -19,11 +21,17 @@ file up to the cursor, ``<|fim_suffix|>`` the suffix, ``<|fim_middle|>``. Stable
 first and each piece's inclusion depends only on the pieces before it, so typing on the cursor
 line leaves everything before the prefix window unchanged and the engine's prefix KV cache
 survives the keystroke (with FIM only the suffix after it is prefilled again). Context pieces
-share a fixed part of the budget (``CONTEXT_SHARE``), independent of how long the prefix is.
+share a fixed part of the budget (``CONTEXT_SHARE``), independent of how long the prefix is; what
+they leave goes to the prefix window, so the prompt fills its budget.
+
+The code below the cursor matters most where a model is given only the prefix (at a line start,
+Qwen2.5-Coder-0.5B completes left to right): emitters and handlers repeat their patterns further
+down the same file, and without it a model sees none of them (``bench/cross_file.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +41,7 @@ from ghostwright.inference.api import InfillPrompt, Snippet, at_line_edge, comme
 from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.completion.render import (
     SymbolIndex,
+    below_pieces,
     definition_pieces,
     display_path,
     recent_pieces,
@@ -55,7 +64,7 @@ SIMILAR_SHARE = 0.5
 
 @dataclass(frozen=True)
 class PieceInfo:
-    kind: str  # header | imports | definition | similar | recent | enclosing | prefix | suffix
+    kind: str  # header | imports | below | similar | definition | recent | enclosing | prefix | suffix
     tokens: int
     detail: str = ""  # a path or a name, for logs
 
@@ -73,8 +82,9 @@ class CompletionPrompt:
 
 @dataclass(frozen=True)
 class CrossFileContext:
-    """Snippets from other files as gathered for one cursor, before packing: (kind, path, code), similar
-    code first, then definitions (recent edits are chosen anew for every build). Handing it back to
+    """Snippets as gathered for one cursor, before packing: (kind, path, code), this file's code below
+    the cursor first, then similar code from other files, then definitions (recent edits are chosen
+    anew for every build). Handing it back to
     the next build keeps the prompt's head, and so the engine's KV cache, the same while the user
     types on (see :mod:`ghostwright.server.completion.sticky_context`)."""
 
@@ -106,11 +116,9 @@ def build_completion_prompt(
     def deadline() -> float:
         return time.monotonic() + piece_s
 
+    count_tokens = functools.lru_cache(maxsize=4096)(count_tokens)  # the window is sized up to three times
     suffix_budget = int(budget_tokens * SUFFIX_SHARE)
     context_budget = int(budget_tokens * CONTEXT_SHARE)
-    prefix_budget = budget_tokens - context_budget - (suffix_budget if fim else 0)
-    window = prefix_window(doc, offset, max_tokens=prefix_budget, count_tokens=count_tokens,
-                           deadline=deadline())
     after = suffix_window(doc, offset, max_tokens=suffix_budget, count_tokens=count_tokens,
                           deadline=deadline())
     pieces = _Pieces(count_tokens, context_budget)
@@ -119,25 +127,46 @@ def build_completion_prompt(
     snippets: list[Snippet] = []
     head: list[str] = []  # this file's own lines above the prefix window
     context = CrossFileContext(())
-    if comment is not None:
-        pieces.take("header", f"{comment} Path: {here}\n", here)
+    header = f"{comment} Path: {here}\n" if comment is not None else ""
+    unpaid = 0  # the header is rendered even when the budget is too small to pay for it
+
+    def window_for(used: int) -> Slice:
+        """The prefix window in what the pieces leave: the budget a piece does not use goes to the
+        prefix, which is what the model reads most closely (a prefix-only peer gets all of it)."""
+        spare = budget_tokens - used - unpaid - (suffix_budget if fim else 0)
+        return prefix_window(doc, offset, max_tokens=spare, count_tokens=count_tokens, deadline=deadline())
+
+    if comment is None:
+        window = window_for(0)
+    else:
+        if not pieces.take("header", header, here):
+            unpaid = count_tokens(header)
+        below = (after.end_line if fim else doc.lines.line_of(offset)) + 1  # past what the model reads
         context = reuse_context or CrossFileContext((
+            *(("below", p, c) for p, c in below_pieces(doc, offset, below, here)),
             *(("similar", p, c) for p, c in similar_pieces(doc, offset, index, here)),
             *(("definition", p, c) for p, c in definition_pieces(doc, offset, index, here, deadline()))))
         # Recent edits are not kept: those in this document are chosen against the current windows
-        # (kept, one could repeat the lines being edited), and they cost no lookup.
-        recent = [("recent", p, c) for p, c in recent_pieces(doc, window.start_line, after.end_line, recent_edits,
+        # (kept, one could repeat the lines being edited), and they cost no lookup. They are chosen
+        # against the widest window this build can have, so none repeats lines the prefix shows.
+        widest = window_for(0)
+        recent = [("recent", p, c) for p, c in recent_pieces(doc, widest.start_line, after.end_line, recent_edits,
                                                               index)]
         similar_cap = int(context_budget * SIMILAR_SHARE)
         shown: list[Snippet] = []
         for kind, path, code in (*context.pieces, *recent):
             snippet = Snippet(path, redact(code))
-            if kind == "similar":
-                if pieces.take(kind, commented_snippet(snippet, comment), path, cap=similar_cap):
+            if kind in ("similar", "below"):  # this file's window is not capped, but leaves the others less
+                if pieces.take(kind, commented_snippet(snippet, comment), path,
+                               cap=similar_cap if kind == "similar" else None, capped=("below",)):
                     snippets.append(snippet)
                     shown.append(snippet)
             elif not _shown_in(snippet, shown) and pieces.take(kind, commented_snippet(snippet, comment), path):
                 snippets.append(snippet)
+        # This file's imports and enclosing signatures go in only where the window would not show
+        # them; the window is then sized again in what they leave. It can only shrink, so what
+        # went in stays above it.
+        window = window_for(pieces.used)
         imports = [s for s in import_slices(doc, before_line=window.start_line, deadline=deadline())
                    if s.end_line < window.start_line]
         if imports and pieces.take("imports", _join_lines(imports) + "\n"):
@@ -146,9 +175,11 @@ def build_completion_prompt(
             if piece.end_line < window.start_line and pieces.take("enclosing", piece.text,
                                                                   f"lines {piece.start_line}-{piece.end_line}"):
                 head.append(redact(piece.text))
+        if head:
+            window = window_for(pieces.used)
     suffix = redact(after.text)
     suffix_cost = count_tokens(suffix) if fim else 0
-    prefix = _trim_top(redact(window.text), budget_tokens - pieces.used - suffix_cost,
+    prefix = _trim_top(redact(window.text), budget_tokens - pieces.used - unpaid - suffix_cost,
                        count_tokens)
     infos = [*pieces.infos, PieceInfo("prefix", count_tokens(prefix))]
     if fim:
@@ -165,11 +196,12 @@ class _Pieces:
         self.count, self.left, self.used = count_tokens, budget, 0
         self.infos: list[PieceInfo] = []
 
-    def take(self, kind: str, text: str, detail: str = "", cap: int | None = None) -> bool:
+    def take(self, kind: str, text: str, detail: str = "", cap: int | None = None,
+             capped: tuple[str, ...] = ()) -> bool:
         """Whether ``text`` fits what is left (then it is counted as spent); ``cap``: the most that
-        pieces of this kind may have spent together, this one included."""
+        pieces of this kind (and of the ``capped`` kinds) may have spent together, this one included."""
         cost = self.count(redact(text))
-        spent = sum(info.tokens for info in self.infos if info.kind == kind)
+        spent = sum(info.tokens for info in self.infos if info.kind == kind or info.kind in capped)
         if cost > self.left or (cap is not None and spent + cost > cap):
             return False
         self.left, self.used = self.left - cost, self.used + cost

@@ -1,5 +1,5 @@
 """Context from other files: definitions used near the cursor, code like the code above it, and
-recent edits elsewhere.
+recent edits elsewhere; and from this file, code below the cursor like the code above it.
 
 Each comes back as (path, code): the model that runs the request spells them its own way
 (as ``<|file_sep|>path`` files for Qwen2.5-Coder, as comments for a model without repository
@@ -16,12 +16,15 @@ from ghostwright.server.completion.recent_edits import RecentEdits
 from ghostwright.server.context.definitions import Definition
 from ghostwright.server.context.document import Document
 from ghostwright.server.context.similar_code import QUERY_LINES, Match, query_lines
+from ghostwright.server.context.similar_here import best_window
 from ghostwright.server.context.slicing import identifiers_near
 
 MAX_DEFINITIONS = 6  # cross-file definitions looked up from identifiers near the cursor
 MAX_METHODS = 6  # method signatures shown under a class found in another file
 MAX_RECENT = 3  # recent-edit snippets
 MAX_SIMILAR = 2  # windows of similar code from other files
+MAX_BELOW_LINES = 400  # how far below the cursor this file's own code is searched
+BELOW_CONTINUATION = 6  # lines after the matching window: what followed code like the cursor's
 
 
 class SymbolIndex(Protocol):
@@ -68,10 +71,37 @@ def similar_pieces(doc: Document, offset: int, index: SymbolIndex | None, here: 
     The cursor line is not part of the query: typing on it must not change the prompt's head."""
     if index is None:
         return []
+    return [(m.path, m.text) for m in index.similar_to(_query(doc, offset), exclude=here, limit=MAX_SIMILAR)]
+
+
+def _query(doc: Document, offset: int) -> str:
+    """The non-blank lines above the cursor line (not the cursor line: typing on it must not change
+    what is found)."""
     line = doc.lines.line_of(offset)
     above = doc.text[doc.lines.line_start(max(0, line - 3 * QUERY_LINES)) : doc.lines.line_start(line)]
-    return [(m.path, m.text) for m in index.similar_to(query_lines(above.split("\n")), exclude=here,
-                                                        limit=MAX_SIMILAR)]
+    return query_lines(above.split("\n"))
+
+
+def below_pieces(doc: Document, offset: int, from_line: int, here: str) -> list[tuple[str, str]]:
+    """The stretch of this file below ``from_line`` most like the lines above the cursor line: a
+    model that is given only the prefix at a line start (Qwen2.5-Coder-0.5B, see the catalogue)
+    otherwise never sees how the rest of the file does what the cursor is about to do. Read from
+    the editor's text, never the index's copy of the file."""
+    lines = _lines(doc, from_line, from_line + MAX_BELOW_LINES)
+    found = best_window(lines, _query(doc, offset))
+    if found is None:
+        return []
+    start, end = found[0], min(len(lines), found[1] + BELOW_CONTINUATION)
+    return [(here, "".join(text + "\n" for text in lines[start:end]))]
+
+
+def _lines(doc: Document, first: int, end: int) -> list[str]:
+    """Lines [first, end) of ``doc``, those that exist, from one slice of its text."""
+    first, end = min(first, doc.lines.line_count), min(end, doc.lines.line_count)
+    if first >= end:
+        return []
+    stop = doc.lines.line_start(end) - 1 if end < doc.lines.line_count else len(doc.text)
+    return doc.text[doc.lines.line_start(first) : stop].split("\n")
 
 
 def recent_pieces(

@@ -48,9 +48,13 @@ class Match:
     text: str
 
 
+def identifiers(text: str) -> set[str]:
+    return set(_WORD.findall(text))
+
+
 def identifier_hashes(text: str) -> np.ndarray:
     """Sorted unique 64-bit hashes of the identifiers in ``text`` (stable across runs)."""
-    words = set(_WORD.findall(text))
+    words = identifiers(text)
     return np.unique(np.fromiter((zlib.crc32(w.encode()) | (len(w) << 32) for w in words),
                                  dtype=np.int64, count=len(words)))
 

@@ -289,7 +289,60 @@ def test_code_like_the_lines_above_the_cursor_comes_from_other_files(tmp_path: P
     assert "sk-abcdefghijklmnopqrstuvwx" not in files[0].text  # through the one secret filter
     similar = [p for p in built.pieces if p.kind == "similar"]
     assert similar and sum(p.tokens for p in similar) <= budget * CONTEXT_SHARE * SIMILAR_SHARE
-    assert all(s.path != "observers/kqueue.py" for s in built.prompt.snippets)  # never the file itself
+    # the file itself: never the index's copy of it
+    assert not any(p.kind == "similar" and p.detail == "observers/kqueue.py" for p in built.pieces)
+
+
+BELOW = """\
+
+    def on_thread_stop(self):
+        self._kqueue.close()
+        self._watch_paths.clear()
+        self._fd_for_path.clear()
+        self._stopped = True
+
+    def describe(self):
+        lines = []
+        for path, fd in sorted(self._fd_for_path.items()):
+            lines.append(f"{path}: {fd}")
+        width = max((len(line) for line in lines), default=0)
+        return "\\n".join(line.ljust(width) for line in lines)
+
+    def queue_moved(self, event):
+        src_path = self._decode_path(event.src_path)
+        dest_path = self._decode_path(event.dest_path)
+        cls = DirMovedEvent if event.is_directory else FileMovedEvent
+        self.queue_event(cls(src_path, dest_path))
+        self.queue_event(DirModifiedEvent(os.path.dirname(src_path)))
+"""
+
+
+def test_code_below_the_cursor_like_the_lines_above_comes_from_the_editors_text(tmp_path: Path) -> None:
+    """At a line start a model given only the prefix would never see the rest of the file; the
+    index's (saved) copy of the file may still hold the line being written, so it is not used."""
+    index = sibling_workspace(tmp_path)
+    saved = KQUEUE_EMITTER_SO_FAR + "            self.queue_event(SAVED_ONLY)\n" + BELOW
+    (tmp_path / "observers/kqueue.py").write_text(saved)
+    index.scan()
+    marked = KQUEUE_EMITTER_SO_FAR + "            <|cursor|>\n" + BELOW
+    built = build(*doc_at(marked, "observers/kqueue.py", str(tmp_path)), budget=1000, index=index, fim=False)
+    below = [s for s in built.prompt.snippets if s.path == "observers/kqueue.py"]
+    assert len(below) == 1 and "self.queue_event(cls(src_path, dest_path))" in below[0].text
+    assert "on_thread_stop" not in below[0].text  # the window most like the lines above, not all below
+    assert "below" in [p.kind for p in built.pieces]
+    assert "SAVED_ONLY" not in text_of(built, REPO_FORMAT)
+    for typed in ("self", "self.queue_event("):  # typing on the cursor line keeps it, and the head
+        doc, offset = doc_at(marked.replace(CURSOR, typed + CURSOR), "observers/kqueue.py", str(tmp_path))
+        again = build(doc, offset, budget=1000, index=index, fim=False)
+        assert before_prefix(again, REPO_FORMAT) == before_prefix(built, REPO_FORMAT), typed
+
+
+def test_a_model_that_reads_the_suffix_gets_no_window_from_it(tmp_path: Path) -> None:
+    index = sibling_workspace(tmp_path)
+    marked = KQUEUE_EMITTER_SO_FAR + "            self.<|cursor|>\n" + BELOW
+    built = build(*doc_at(marked, "observers/kqueue.py", str(tmp_path)), budget=2000, index=index, fim=True)
+    assert built.suffix.endswith(BELOW)  # all of it, as the suffix
+    assert "below" not in [p.kind for p in built.pieces]
 
 
 def test_a_definition_that_a_similar_window_shows_is_not_repeated(tmp_path: Path) -> None:
