@@ -84,9 +84,9 @@ class CompletionPrompt:
 class CrossFileContext:
     """Snippets as gathered for one cursor, before packing: (kind, path, code), this file's code below
     the cursor first, then similar code from other files, then definitions (recent edits are chosen
-    anew for every build). Handing it back to
-    the next build keeps the prompt's head, and so the engine's KV cache, the same while the user
-    types on (see :mod:`ghostwright.server.completion.sticky_context`)."""
+    anew for every build). Handing it back to the next build keeps the prompt's head, and so the
+    engine's KV cache, the same while the user types on (see
+    :mod:`ghostwright.server.completion.sticky_context`)."""
 
     pieces: tuple[tuple[str, str, str], ...]
 
