@@ -56,5 +56,6 @@ def redact(text: str) -> str:
     """``text`` with secret values replaced by ``PLACEHOLDER``: our patterns first (they see
     across lines), then detect-secrets on each line that is left. Remembered: a prompt build
     redacts each context piece as it is packed and again as it is shown, and the next keystroke's
-    build has the same pieces (a piece costs about 2 ms of regular expressions per kilobyte)."""
+    build has the same pieces (on the cross-file bench's holes redaction was over half of a build's
+    52 ms; remembered, a warm build takes 16)."""
     return redact_lines(redact_patterns(text))

@@ -13,8 +13,8 @@ from ghostwright.server.context.similar_code import MIN_SCORE, STRIDE, WINDOW_LI
 
 def best_window(lines: list[str], code: str, min_score: float = MIN_SCORE) -> tuple[int, int, float] | None:
     """The window of ``lines`` (WINDOW_LINES long, STRIDE apart) most like ``code``, as [start, end)
-    with blank edges dropped and its score; None when none reaches ``min_score``. The first of equals wins: the
-    nearest to the cursor when ``lines`` run down from it."""
+    with blank edges dropped, and its score; None when none reaches ``min_score``. The first of
+    equals wins: the nearest to the cursor when ``lines`` run down from it."""
     query = identifiers(code)
     if not query:
         return None
