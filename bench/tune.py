@@ -12,6 +12,7 @@ server/verify's sandbox).
 
     python bench/tune.py [--package mcp|watchdog] [--models smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct]
                          [--minutes 30] [--humaneval 10] [--holes 60] [--requantize int4]
+                         [--tune-options "--context 1024 --precision bf16"]
 
 Held-out exact match and edit similarity are over the same held-out holes for base and tuned
 (greedy, one answer each: pass@1), with a paired bootstrap 95% interval of the difference.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -137,6 +139,7 @@ def main() -> None:
     parser.add_argument("--variant", default="int8", help="the variant compared and checked on HumanEval")
     parser.add_argument("--requantize", default="", help="further variants exported and re-measured, e.g. int4 "
                         "(does the re-rounding keep the adapter's gain?)")
+    parser.add_argument("--tune-options", default="", help="more `ghostwright tune` options, e.g. '--context 1024'")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
     parser.add_argument("--tasks", help=argparse.SUPPRESS)
@@ -162,7 +165,7 @@ def main() -> None:
         name = f"{model}-tuned-{args.package}"
         command = [sys.executable, "-m", "ghostwright.cli", "tune", str(repo), "--base", model, "--name", name,
                    "--minutes", str(args.minutes), "--holes", str(args.holes), "--holdout", str(args.holdout),
-                   "--variants", ",".join(variants), "--json"]
+                   "--variants", ",".join(variants), "--json", *shlex.split(args.tune_options)]
         started = time.monotonic()
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         if done.returncode != 0:

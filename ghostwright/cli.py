@@ -199,7 +199,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     settings = TrainSettings(minutes=args.minutes, max_tokens_trained=args.max_tokens_trained, context=args.context,
                              rank=args.rank, seed=args.seed, learning_rate=args.learning_rate,
-                             eval_every=args.eval_every, epochs=args.epochs)
+                             eval_every=args.eval_every, epochs=args.epochs, precision=args.precision)
     result = tune_repository(Path(args.path), ALIASES.get(args.base, args.base), args.name, settings,
                              holdout=args.holdout, variants=_variants(args.variants), holes=args.holes)
     if args.json:
@@ -315,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-every", type=int, default=50, help="steps between held-out evaluations")
     p.add_argument("--epochs", type=int, default=3, help="passes over the repository at most (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
+                   help="matmuls in bfloat16 (auto: where the CPU has it natively) or float32")
     p.add_argument("--variants", default="int8", help="variants to export, comma-separated (default: %(default)s)")
     p.add_argument("--holes", type=int, default=60, help="held-out holes the uplift is measured on")
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")

@@ -179,7 +179,7 @@ def masked_loss(model: TorchDecoder, ids: torch.Tensor, targets: torch.Tensor, s
     first = int(wanted.any(0).int().argmax()) if bool(wanted.any()) else 0
     hidden = model.hidden(ids, segments, grad_from=first)
     rows, labels = hidden[wanted], targets[wanted]
-    total = hidden.new_zeros(())
+    total = torch.zeros((), dtype=torch.float32)  # summed in float32 under bfloat16 autocast too
     for start in range(0, rows.shape[0], chunk):
         logits = rows[start:start + chunk] @ model.head().T
         total = total + functional.cross_entropy(logits, labels[start:start + chunk], reduction="sum")

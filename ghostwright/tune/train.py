@@ -16,6 +16,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,10 +42,32 @@ class TrainSettings:
     patience: int = 4  # evaluations without a better held-out loss before stopping
     epochs: int = 3  # passes over the repository at most (a small one is read more than once)
     seed: int = 0
+    # Matmuls in bfloat16 (autocast; the adapter, its optimizer and the loss stay float32) where the
+    # CPU computes bfloat16 natively: measured on 2 cores with AVX-512 BF16 and AMX, a Qwen2.5-Coder-0.5B
+    # step over a 512-token row took 3.8 s instead of 7.3 s. "auto" picks it only there: elsewhere
+    # bfloat16 is emulated and slower than float32.
+    precision: str = "auto"  # auto | bf16 | fp32
 
     @property
     def scale(self) -> float:
         return self.alpha / self.rank
+
+    @property
+    def bf16(self) -> bool:
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision {self.precision!r}: auto, bf16 or fp32")
+        return self.precision == "bf16" or (self.precision == "auto" and native_bf16())
+
+
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX-512 BF16 or AMX)."""
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
+def matmul_precision(bf16: bool) -> AbstractContextManager[object]:
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
 
 
 @dataclass
@@ -85,11 +108,12 @@ def lora_state(peft_model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in peft_model.state_dict().items() if "lora_" in k}
 
 
-def held_out_loss(model: torch.nn.Module, rows: list[tuple[list[int], list[int], list[int]]]) -> float:
+def held_out_loss(model: torch.nn.Module, rows: list[tuple[list[int], list[int], list[int]]],
+                  bf16: bool = False) -> float:
     """Mean loss per trained token over the held-out rows (dropout off)."""
     model.eval()
     total, count = 0.0, 0
-    with torch.no_grad():
+    with torch.no_grad(), matmul_precision(bf16):
         for ids, targets, segments in rows:
             loss, n = masked_loss(model, *_tensors(ids, targets, segments))
             total, count = total + float(loss), count + n
@@ -133,7 +157,7 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
         return warm * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
 
     if progress.best_loss is None:
-        progress.best_loss = held_out_loss(peft_model, eval_rows)
+        progress.best_loss = held_out_loss(peft_model, eval_rows, settings.bf16)
         progress.history.append({"step": 0, "tokens": 0, "held_out_loss": progress.best_loss})
         torch.save(lora_state(peft_model), folder / BEST_FILE)
     started = time.monotonic() - progress.seconds
@@ -157,8 +181,9 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
                 order = list(range(len(rows)))
                 random.Random(settings.seed * 1000 + epoch).shuffle(order)
             ids, targets, segments = rows[order[within]]
-            loss_sum, count = masked_loss(peft_model, *_tensors(ids, targets, segments))
-            loss = loss_sum / max(count, 1)
+            with matmul_precision(settings.bf16):
+                loss_sum, count = masked_loss(peft_model, *_tensors(ids, targets, segments))
+            loss = loss_sum.float() / max(count, 1)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -169,7 +194,7 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
             progress.processed_tokens += len(ids)
             held = None
             if progress.step % settings.eval_every == 0:
-                held = held_out_loss(peft_model, eval_rows)
+                held = held_out_loss(peft_model, eval_rows, settings.bf16)
                 progress.history.append({"step": progress.step, "tokens": progress.trained_tokens,
                                          "train_loss": float(loss.detach()), "held_out_loss": held})
                 if _keep_if_best(peft_model, progress, held, folder):
@@ -186,7 +211,7 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
         progress.stopped = "interrupted"
     progress.seconds = time.monotonic() - started
     if progress.stopped != "interrupted" and progress.step % settings.eval_every:
-        held = held_out_loss(peft_model, eval_rows)  # the steps since the last evaluation count too
+        held = held_out_loss(peft_model, eval_rows, settings.bf16)  # the steps since the last evaluation count too
         progress.history.append({"step": progress.step, "tokens": progress.trained_tokens, "held_out_loss": held})
         _keep_if_best(peft_model, progress, held, folder)
     _save(folder, mark, peft_model, optimizer, progress, progress.seconds)

@@ -63,3 +63,36 @@ def test_the_prompt_run_without_a_graph_gives_the_same_loss_and_still_trains(tin
     grads = [p.grad for name, p in model.named_parameters() if "lora_B" in name]
     assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
     assert sum(float(g.abs().sum()) for g in grads) > 0
+
+
+def test_bfloat16_matmuls_give_nearly_the_float32_loss_and_gradients_in_float32(tiny_sources) -> None:
+    """bf16 autocast is a speed choice, not a different objective: the loss stays within bf16's
+    rounding of the float32 one, and what the optimizer steps (the adapter's gradients) is float32."""
+    from ghostwright.export.bundle import read_source
+    from ghostwright.tune.torch_decoder import TorchDecoder, masked_loss
+    from ghostwright.tune.train import TrainSettings, adapt, matmul_precision
+
+    source = read_source(tiny_sources(TinySpec(), "hf"))
+    model = adapt(TorchDecoder(source.config, source.load_tensor), TrainSettings())
+    ids = torch.tensor([[5, 9, 14, 2, 7, 7, 30, 12, 40, 3, 8]])
+    targets = torch.full_like(ids, -100)
+    targets[0, 4:] = torch.tensor([*ids[0, 5:].tolist(), 1])
+    segments = torch.zeros_like(ids)
+    with torch.no_grad():
+        exact, _ = masked_loss(model, ids, targets, segments)
+    with matmul_precision(True):
+        rounded, count = masked_loss(model, ids, targets, segments)
+    assert rounded.dtype == torch.float32 and count == 7
+    torch.testing.assert_close(rounded.detach(), exact, rtol=0.02, atol=0.02)
+    rounded.backward()
+    grads = [p.grad for name, p in model.named_parameters() if "lora_B" in name]
+    assert grads and all(g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads)
+
+
+def test_precision_settings() -> None:
+    from ghostwright.tune.train import TrainSettings, native_bf16
+
+    assert TrainSettings(precision="bf16").bf16 and not TrainSettings(precision="fp32").bf16
+    assert TrainSettings().bf16 == native_bf16()
+    with pytest.raises(ValueError, match="precision"):
+        _ = TrainSettings(precision="fp8").bf16
