@@ -53,10 +53,30 @@ def table(rows: list[list[str]]) -> str:
 
 
 def save(name: str, payload: dict) -> Path:
+    """Write a result, with the host it ran on: the lent machines change between days (AVX2 only,
+    or AVX-512 with VNNI), and a ratio against llama.cpp depends on which."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(payload, indent=2) + "\n")
+    path.write_text(json.dumps({**payload, "host": host()}, indent=2) + "\n")
     return path
+
+
+def host() -> dict[str, object]:
+    """The CPU's name, how many cores this process may use, and the vector extensions speed hangs on."""
+    import os
+
+    name, flags = "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and not name:
+                name = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    wanted = ("avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
+    return {"cpu": name, "cores": len(os.sched_getaffinity(0)), "isa": [f for f in wanted if f in flags]}
 
 
 __all__ = ["median", "peak_rss_mb", "real_code", "run_worker", "save", "sys", "table"]
