@@ -299,13 +299,15 @@ def test_an_inline_request_waiting_for_a_slot_lets_the_request_holding_it_run(ti
 
 
 def test_a_request_waiting_for_a_slot_finishes_when_cancelled_not_when_the_slot_frees(tiny_model_dir):
-    engine = load_engine(tiny_model_dir, device="cpu", max_slots=1, cache_tokens=512)
+    # The background request must outlast the cancel: on a fast host the tiny model decoded 400
+    # tokens inside the 50 ms this test once waited, freed the slot, and the inline request ran.
+    engine = load_engine(tiny_model_dir, device="cpu", max_slots=1, cache_tokens=2048)
     try:
-        background = engine.generate(GenerationRequest(prompt=Prompt.text(CODE), max_tokens=400,
+        background = engine.generate(GenerationRequest(prompt=Prompt.text(CODE), max_tokens=1900,
                                                        priority=Priority.BACKGROUND, tier="full"))
         next(background)  # it holds the only slot now
         cancel = CancelToken()
-        threading.Timer(0.05, cancel.cancel).start()
+        threading.Timer(0.01, cancel.cancel).start()
         _, last = run(engine, "class A:\n", max_tokens=4, priority=Priority.INLINE, tier="full", cancel=cancel)
         assert last.finish == FinishReason.CANCELLED
         assert engine.stats()["active_requests"] == 1  # the background request still runs: it did not wait for it
