@@ -76,7 +76,8 @@ def host() -> dict[str, object]:
     except OSError:
         pass
     wanted = ("avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
-    return {"cpu": name, "cores": len(os.sched_getaffinity(0)), "isa": [f for f in wanted if f in flags]}
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": name, "cores": cores, "isa": [f for f in wanted if f in flags]}
 
 
 __all__ = ["median", "peak_rss_mb", "real_code", "run_worker", "save", "sys", "table"]
