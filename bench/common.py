@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -63,8 +64,6 @@ def save(name: str, payload: dict) -> Path:
 
 def host() -> dict[str, object]:
     """The CPU's name, how many cores this process may use, and the vector extensions speed hangs on."""
-    import os
-
     name, flags = "", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -136,6 +136,7 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
           ) -> tuple[torch.nn.Module, Progress]:
     """Train (or resume) into ``folder``; returns the peft model holding the best adapter."""
     torch.manual_seed(settings.seed)
+    bf16 = settings.bf16  # asked of the CPU once, not every step
     peft_model = adapt(model, settings)
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=0.0)
@@ -157,7 +158,7 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
         return warm * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
 
     if progress.best_loss is None:
-        progress.best_loss = held_out_loss(peft_model, eval_rows, settings.bf16)
+        progress.best_loss = held_out_loss(peft_model, eval_rows, bf16)
         progress.history.append({"step": 0, "tokens": 0, "held_out_loss": progress.best_loss})
         torch.save(lora_state(peft_model), folder / BEST_FILE)
     started = time.monotonic() - progress.seconds
@@ -181,9 +182,9 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
                 order = list(range(len(rows)))
                 random.Random(settings.seed * 1000 + epoch).shuffle(order)
             ids, targets, segments = rows[order[within]]
-            with matmul_precision(settings.bf16):
+            with matmul_precision(bf16):
                 loss_sum, count = masked_loss(peft_model, *_tensors(ids, targets, segments))
-            loss = loss_sum.float() / max(count, 1)
+            loss = loss_sum / max(count, 1)  # masked_loss sums in float32 under autocast too
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -194,7 +195,7 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
             progress.processed_tokens += len(ids)
             held = None
             if progress.step % settings.eval_every == 0:
-                held = held_out_loss(peft_model, eval_rows, settings.bf16)
+                held = held_out_loss(peft_model, eval_rows, bf16)
                 progress.history.append({"step": progress.step, "tokens": progress.trained_tokens,
                                          "train_loss": float(loss.detach()), "held_out_loss": held})
                 if _keep_if_best(peft_model, progress, held, folder):
@@ -211,7 +212,7 @@ def train(model: TorchDecoder, train_set: list[Example], held_out: list[Example]
         progress.stopped = "interrupted"
     progress.seconds = time.monotonic() - started
     if progress.stopped != "interrupted" and progress.step % settings.eval_every:
-        held = held_out_loss(peft_model, eval_rows, settings.bf16)  # the steps since the last evaluation count too
+        held = held_out_loss(peft_model, eval_rows, bf16)  # the steps since the last evaluation count too
         progress.history.append({"step": progress.step, "tokens": progress.trained_tokens, "held_out_loss": held})
         _keep_if_best(peft_model, progress, held, folder)
     _save(folder, mark, peft_model, optimizer, progress, progress.seconds)
