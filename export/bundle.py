@@ -32,6 +32,10 @@ from ghostwright.export.weights_writer import WeightsWriter
 
 log = logging.getLogger(__name__)
 
+# Steps of fewer new tokens run the decode graph: its products read half the bytes (4 bits)
+# and a few rows leave the int8 GEMM nothing to gain. Speculation's verify steps stay there too.
+PREFILL_MIN_TOKENS = 16
+
 
 def validate_tokenizer(source: ModelSource) -> Tokenizer:
     """The tokenizer must fit the embedding table, and the special ids must exist."""
@@ -99,6 +103,8 @@ def manifest_for(source: ModelSource, variant: str, name: str) -> dict[str, Any]
             "outputs": outputs,
             "kv_layout": "BNSH",
             "max_sequence_length": c.max_position_embeddings,
+            **({"prefill": {"file": contract.PREFILL_MODEL_FILE, "min_tokens": PREFILL_MIN_TOKENS}}
+               if spec.prefill_graph else {}),
         },
         Manifest.SOURCE: dict(source.provenance),
     }
@@ -119,8 +125,12 @@ def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str |
         importance = input_importance(source, calibration) if calibration else None
         writer = WeightsWriter(tmp / contract.WEIGHTS_FILE)
         try:
-            model = DecoderGraphBuilder(source.config, spec, writer, source.load_tensor,
-                                        progress=_progress(f"{name}/{variant}"), importance=importance).build()
+            builder = DecoderGraphBuilder(source.config, spec, writer, source.load_tensor,
+                                          progress=_progress(f"{name}/{variant}"), importance=importance)
+            model = builder.build()
+            if spec.prefill_graph:
+                builder.progress = _progress(f"{name}/{variant} (prefill graph)")
+                onnx.save_model(builder.build_prefill(), tmp / contract.PREFILL_MODEL_FILE)
         finally:
             writer.close()
         onnx.save_model(model, tmp / contract.MODEL_FILE)

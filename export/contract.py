@@ -11,11 +11,12 @@ FORMAT = "ghostwright-bundle"
 FORMAT_VERSION = 1
 # Bumped whenever export would write a different graph or different weights for the same
 # source (a new fusion, another quantizer): cached bundles of an older revision are re-exported.
-EXPORT_REVISION = 8
+EXPORT_REVISION = 9
 
 # Files inside a bundle directory.
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.onnx"
+PREFILL_MODEL_FILE = "model.prefill.onnx"  # quantized CPU variants: the graph for prompts (export/graph.py)
 WEIGHTS_FILE = "model.onnx.data"
 TOKENIZER_FILE = "tokenizer.json"
 
@@ -67,7 +68,9 @@ class Manifest:
     SPECIAL_TOKENS = "special_tokens"
     ADD_BOS = "add_bos"
     CHAT_TEMPLATE = "chat_template"
-    GRAPH = "graph"  # {file, data, inputs: [...], outputs: [...], kv_layout}
+    # {file, data, inputs: [...], outputs: [...], kv_layout, prefill?: {file, min_tokens}}: the
+    # prefill graph has the same inputs and outputs and runs steps of at least min_tokens
+    GRAPH = "graph"
     SOURCE = "source"  # {kind, path, sha256}
     FILES = "files"  # {name: {bytes, sha256}}
     EXPORTER = "exporter"  # {version, revision, seconds}
