@@ -24,17 +24,13 @@ from ghostwright import __version__
 from ghostwright.errors import ModelSourceError
 from ghostwright.export import contract
 from ghostwright.export.contract import Manifest
-from ghostwright.export.graph import VARIANT_SPECS, DecoderGraphBuilder
+from ghostwright.export.graph import VARIANT_SPECS, DecoderGraphBuilder, VariantSpec
 from ghostwright.export.importance import calibration_ids, input_importance
 from ghostwright.export.quantize import BLOCK_SIZE
 from ghostwright.export.source import ModelSource, sha256_of
 from ghostwright.export.weights_writer import WeightsWriter
 
 log = logging.getLogger(__name__)
-
-# Steps of fewer new tokens run the decode graph: its products read half the bytes (4 bits)
-# and a few rows leave the int8 GEMM nothing to gain. Speculation's verify steps stay there too.
-PREFILL_MIN_TOKENS = 16
 
 
 def validate_tokenizer(source: ModelSource) -> Tokenizer:
@@ -76,12 +72,7 @@ def manifest_for(source: ModelSource, variant: str, name: str) -> dict[str, Any]
         Manifest.ARCHITECTURE: c.architecture,
         Manifest.CONFIG: c.to_json(),
         Manifest.DTYPE: str(spec.dtype),
-        Manifest.QUANTIZATION: (
-            {"method": "MatMulNBits", "bits": spec.weight_bits, "head_bits": spec.head_bits,
-             "head_shortlist": spec.head_shortlist, "block_size": BLOCK_SIZE,
-             "accuracy_level": spec.accuracy_level, "zero_points": "uint"}
-            if spec.quantized else None
-        ),
+        Manifest.QUANTIZATION: _quantization(spec),
         Manifest.TOKENIZER: contract.TOKENIZER_FILE,
         Manifest.SPECIAL_TOKENS: {
             "bos": special.bos,
@@ -103,11 +94,20 @@ def manifest_for(source: ModelSource, variant: str, name: str) -> dict[str, Any]
             "outputs": outputs,
             "kv_layout": "BNSH",
             "max_sequence_length": c.max_position_embeddings,
-            **({"prefill": {"file": contract.PREFILL_MODEL_FILE, "min_tokens": PREFILL_MIN_TOKENS}}
-               if spec.prefill_graph else {}),
         },
         Manifest.SOURCE: dict(source.provenance),
     }
+
+
+def _quantization(spec: VariantSpec) -> dict[str, Any] | None:
+    if not spec.quantized:
+        return None
+    blocks = {"head_bits": spec.head_bits, "head_shortlist": spec.head_shortlist, "block_size": BLOCK_SIZE,
+              "accuracy_level": spec.accuracy_level, "zero_points": "uint"}  # the head's and embedding's
+    if spec.int8_activations:
+        return {"method": contract.INT8_ACTIVATIONS_METHOD, "activations": "int8 per step",
+                "weights": "int8 per channel", **blocks}
+    return {"method": "MatMulNBits", "bits": spec.weight_bits, **blocks}
 
 
 def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str | None = None) -> Path:
@@ -125,12 +125,8 @@ def export_variant(source: ModelSource, variant: str, out_dir: Path, name: str |
         importance = input_importance(source, calibration) if calibration else None
         writer = WeightsWriter(tmp / contract.WEIGHTS_FILE)
         try:
-            builder = DecoderGraphBuilder(source.config, spec, writer, source.load_tensor,
-                                          progress=_progress(f"{name}/{variant}"), importance=importance)
-            model = builder.build()
-            if spec.prefill_graph:
-                builder.progress = _progress(f"{name}/{variant} (prefill graph)")
-                onnx.save_model(builder.build_prefill(), tmp / contract.PREFILL_MODEL_FILE)
+            model = DecoderGraphBuilder(source.config, spec, writer, source.load_tensor,
+                                        progress=_progress(f"{name}/{variant}"), importance=importance).build()
         finally:
             writer.close()
         onnx.save_model(model, tmp / contract.MODEL_FILE)

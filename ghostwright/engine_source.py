@@ -48,13 +48,13 @@ def resolve(model: str | None = None, model_dir: str | Path | None = None) -> Bu
     return folder
 
 
-TIER_VARIANTS = {"full": ("int8", "fp32", "fp16", "int4"), "mini": ("int4", "int8", "fp32", "fp16")}
+TIER_VARIANTS = {"full": ("w8a8", "int8", "fp32", "fp16", "int4"), "mini": ("int4", "int8", "w8a8", "fp32", "fp16")}
 
 
 def _composed(spec: str) -> dict[str, Path]:
     """A profile spelled out: ``full=MODEL[/VARIANT],mini=MODEL[/VARIANT]`` (a tuned model as the
     full tier, say, with SmolLM2 as the mini one). Without a variant a tier takes the first its
-    kind prefers that the model has: int8 for full, int4 for mini."""
+    kind prefers that the model has: w8a8, else int8, for full; int4 for mini."""
     tiers: dict[str, Path] = {}
     for part in spec.split(","):
         tier, _, model = (p.strip() for p in part.partition("="))

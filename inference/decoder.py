@@ -12,14 +12,12 @@ initializer: left alone it is -1 as exported; bound to -n it gives the last n ro
     normed (B, T, hidden) ── Slice(starts=/model/last/starts, axis 1) ── head ── logits (B, n, vocab)
                                         ▲ overridable: [-1] by default
 
-A bundle with a prefill graph (quantized CPU variants, export/graph.py) gets a second session
-on it, mapping the same private weights file and writing the same KV buffers: steps of at
-least ``min_tokens`` new tokens run there (int8 x int8 products, 3-4x faster on prompts), the
-rest on the decode graph. Its activations are quantized with one scale per call, and the first
-position of a sequence carries activations 10-20x everyone else's (the attention sink), which
-would coarsen that scale for the whole prompt: a prompt from position 0 runs its first token
-on the decode graph (on Qwen2.5-Coder-0.5B, agreement with llama.cpp after a prefill 95.7% ->
-96.5%).
+A w8a8 bundle quantizes each product's activations with one scale per step, and the first
+position of a sequence carries activations 10-20x everyone else's (the attention sink: on
+Qwen2.5-Coder-0.5B up to 173 against a median row's 8-11 in layers 2, 3 and 21-23), which would
+coarsen that scale for the whole prompt. So a prompt that starts a sequence runs its first token
+in a step of its own: one decode step's cost (~25 ms), and agreement with llama.cpp after a
+prefill 95.7% -> 96.5%.
 """
 
 from __future__ import annotations
@@ -48,19 +46,16 @@ class Decoder:
     def __init__(self, manifest: BundleManifest, device: str, threads: int | None = None) -> None:
         self.manifest = manifest
         self.config = manifest.config
-        prefill = manifest.raw[contract.Manifest.GRAPH].get("prefill")  # loaded where the session runs on CPU
-        prefill_path = manifest.path / prefill["file"] if prefill else None
-        self.session, self.device, self.prefill_session = _sessions(manifest.file("file"), prefill_path, device,
-                                                                    threads)
-        # Steps of fewer new tokens than this stay on the decode graph; None: there is no prefill graph.
-        self.prefill_min_tokens: int | None = int(prefill["min_tokens"]) if self.prefill_session else None
+        self.session, self.device = _session_with_rows(manifest.file("file"), device, threads)
+        quantization = manifest.raw.get(contract.Manifest.QUANTIZATION) or {}
+        # Whether a sequence's first token runs in a step of its own (see the module docstring).
+        self.sink_apart = quantization.get("method") == contract.INT8_ACTIVATIONS_METHOD
         # Whether forward() can return the logits of several positions (graphs exported with the slice).
         self.multi_row = LAST_STARTS in {i.name for i in self.session.get_inputs()}
         self.dtype = np.dtype(np.float16 if manifest.dtype == "float16" else np.float32)
         self._logits: dict[int, ort.OrtValue] = {}  # rows -> preallocated (1, rows, vocab) buffer
         self._bindings: dict[int, ort.IOBinding] = {}  # per cache, keyed by id(cache)
         self._bound_rows: dict[int, int] = {}  # per cache: the rows its binding now returns
-        self._prefill_bindings: dict[int, ort.IOBinding] = {}  # per cache, on the prefill session
 
     def allocate_cache(self, capacity: int, rows: int = 1) -> KVCache:
         c = self.config
@@ -79,31 +74,18 @@ class Decoder:
             self._logits[key] = ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, np.float32))
         return self._logits[key]
 
-    def _bind_cache(self, session: ort.InferenceSession, cache: KVCache) -> ort.IOBinding:
-        binding = session.io_binding()
-        for i in range(self.config.num_layers):
-            binding.bind_ortvalue_input(contract.past_key(i), cache.keys[i])
-            binding.bind_ortvalue_input(contract.past_value(i), cache.values[i])
-            binding.bind_ortvalue_output(contract.present_key(i), cache.keys[i])
-            binding.bind_ortvalue_output(contract.present_value(i), cache.values[i])
-        return binding
-
-    def _prefill_binding(self, cache: KVCache) -> ort.IOBinding:
-        assert self.prefill_session is not None
-        binding = self._prefill_bindings.get(id(cache))
-        if binding is None:
-            binding = self._bind_cache(self.prefill_session, cache)
-            binding.bind_ortvalue_output(contract.LOGITS, self._buffer(1))
-            self._prefill_bindings[id(cache)] = binding
-        return binding
-
     def _binding(self, cache: KVCache, rows: int, batch: int = 1) -> ort.IOBinding:
         """Bind the cache's buffers once; later steps rebind the token inputs (and the logits
         buffer when the number of rows changes)."""
         key = id(cache)
         binding = self._bindings.get(key)
         if binding is None:
-            binding = self._bind_cache(self.session, cache)
+            binding = self.session.io_binding()
+            for i in range(self.config.num_layers):
+                binding.bind_ortvalue_input(contract.past_key(i), cache.keys[i])
+                binding.bind_ortvalue_input(contract.past_value(i), cache.values[i])
+                binding.bind_ortvalue_output(contract.present_key(i), cache.keys[i])
+                binding.bind_ortvalue_output(contract.present_value(i), cache.values[i])
             self._bindings[key] = binding
         if self._bound_rows.get(key) != rows:
             binding.bind_ortvalue_output(contract.LOGITS, self._buffer(rows, batch))
@@ -120,27 +102,16 @@ class Decoder:
             raise EngineError(f"the KV cache holds {cache.capacity} tokens; this step needs {total}")
         if rows > 1 and not (self.multi_row and rows <= len(ids)):
             raise EngineError(f"this graph cannot return the logits of {rows} positions of {len(ids)}")
-        if rows == 1 and self._on_prefill_graph(len(ids), past_length):
-            if past_length == 0:  # the sink token alone, on the decode graph (module docstring)
-                self.forward(cache, ids[:1], 0)
-                ids, past_length = ids[1:], 1
-            binding = self._prefill_binding(cache)
-            session = self.prefill_session
-        else:
-            binding = self._binding(cache, rows)
-            session = self.session
+        if self.sink_apart and past_length == 0 and len(ids) > rows:
+            self.forward(cache, ids[:1], 0)
+            ids, past_length = ids[1:], 1
+        binding = self._binding(cache, rows)
         binding.bind_cpu_input(contract.INPUT_IDS, np.asarray([ids], dtype=np.int64))
         binding.bind_cpu_input(contract.SEQLENS_K, np.asarray([total - 1], dtype=np.int32))
         binding.bind_cpu_input(contract.TOTAL_SEQUENCE_LENGTH, np.asarray(total, dtype=np.int32))
-        session.run_with_iobinding(binding)
+        self.session.run_with_iobinding(binding)
         out = self._logits[rows].numpy()[0]  # (rows, vocab); the buffer is rewritten by the next step
         return out[0].copy() if rows == 1 else out.copy()
-
-    def _on_prefill_graph(self, new_tokens: int, past_length: int) -> bool:
-        if self.prefill_min_tokens is None:
-            return False
-        sink = past_length == 0  # that token runs on the decode graph
-        return new_tokens - sink >= self.prefill_min_tokens
 
     def forward_batch(self, cache: KVCache, ids: list[int], lengths: list[int]) -> np.ndarray:
         """One token per row of a batched ``cache``: row ``i`` runs ``ids[i]`` after its own
@@ -161,27 +132,19 @@ class Decoder:
     def forget(self, cache: KVCache) -> None:
         self._bindings.pop(id(cache), None)
         self._bound_rows.pop(id(cache), None)
-        self._prefill_bindings.pop(id(cache), None)
 
 
-def _sessions(path: Path, prefill: Path | None, device: str,
-              threads: int | None) -> tuple[ort.InferenceSession, str, ort.InferenceSession | None]:
-    """(decode session, its device, prefill session or None). The decode session is on the
-    bundle's graph with the last-position slice overridable (see the module docstring), or on the
-    graph as exported when it has no such slice or no private folder can be written (a read-only
-    bundle). Both are loaded through ``private_graph``, which keeps a change to the bundle's files
-    from pulling the weights away under a running server, from one private copy of the weights."""
+def _session_with_rows(path: Path, device: str, threads: int | None) -> tuple[ort.InferenceSession, str]:
+    """A session on the bundle's graph with the last-position slice overridable (see the module
+    docstring); on the graph as exported when it has no such slice or no private folder can be
+    written (a read-only bundle). Either way it is loaded through ``private_graph``, which keeps
+    a change to the bundle's files from pulling the weights away under a running server."""
     try:
         model: onnx.ModelProto | None = onnx.load(str(path), load_external_data=False)
     except Exception:  # a graph onnx cannot read: onnxruntime's load below says why, clearly
         model = None
-    companions = (prefill,) if prefill is not None else ()
-    with private_graph(path, model, _with_overridable_rows(model), companions) as graph:
-        session, got = create_session(graph, device, threads)
-        prefill_session = None
-        if prefill is not None and got == "cpu":
-            prefill_session = create_session(graph.parent / prefill.name, device, threads)[0]
-        return session, got, prefill_session
+    with private_graph(path, model, _with_overridable_rows(model)) as graph:
+        return create_session(graph, device, threads)
 
 
 def _with_overridable_rows(model: onnx.ModelProto | None) -> bytes | None:

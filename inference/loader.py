@@ -44,7 +44,8 @@ def _tier_bundles(path: Path, device: str) -> dict[str, Path]:
         raise BundleError(f"{path}: no model bundle here (expected {contract.MANIFEST_FILE} or "
                           f"{', '.join(v + '/' for v in contract.VARIANTS)}); `ghostwright model pull` fetches the "
                           "shipped models, `ghostwright model export GGUF --name NAME` turns your own into one")
-    preferred = ("fp16", "int8", "fp32") if device == "cuda" else ("int8", "fp32")
+    # w8a8's int8 x int8 products are a CPU kernel (onnxruntime's CUDA provider has none).
+    preferred = ("fp16", "int8", "fp32") if device == "cuda" else ("w8a8", "int8", "fp32")
     full = next((v for v in preferred if v in variants), None)
     tiers = {}
     if full:

@@ -43,13 +43,10 @@ def external_files(model: onnx.ModelProto) -> list[str]:
 
 
 @contextlib.contextmanager
-def private_graph(path: Path, model: onnx.ModelProto | None, graph: bytes | None = None,
-                  companions: tuple[Path, ...] = ()) -> Iterator[Path]:
+def private_graph(path: Path, model: onnx.ModelProto | None, graph: bytes | None = None) -> Iterator[Path]:
     """A path to load instead of ``path``: the graph (``graph`` if given, a rewrite of it) beside
     private copies of its weights; ``path`` itself where that cannot be made. ``model`` is the
-    graph read without its weights (None when onnx could not read it: onnxruntime then says why).
-    ``companions``, graphs of the same folder reading the same weights file (the prefill graph),
-    are linked in beside it under their own names, so both sessions map one private copy."""
+    graph read without its weights (None when onnx could not read it: onnxruntime then says why)."""
     names = external_files(model) if model is not None else []
     if model is None or any(Path(name).name != name or name in ("", ".", "..") for name in names):
         yield path  # unreadable, or weights outside the graph's folder: load as the bundle stands
@@ -70,8 +67,6 @@ def private_graph(path: Path, model: onnx.ModelProto | None, graph: bytes | None
             target.write_bytes(graph)
         for name in names:
             _private_copy(path.parent / name, folder / name)
-        for companion in companions:
-            _link_or_copy(companion, folder / companion.name)
         yield target
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -62,7 +62,7 @@ def tiny_sources(tmp_path_factory: pytest.TempPathFactory, tiny_tokenizer):
 
 @pytest.fixture(scope="session")
 def default_profile() -> str:
-    """The real default profile (Qwen2.5-Coder-0.5B int8 full tier, SmolLM2-135M int4 mini tier),
+    """The real default profile (Qwen2.5-Coder-0.5B w8a8 full tier, SmolLM2-135M int4 mini tier),
     pulled and exported once (cached under GHOSTWRIGHT_HOME across runs); servers take its name."""
     from ghostwright.export.catalogue import DEFAULT_PROFILE
     from ghostwright.export.models import pull_profile
@@ -78,7 +78,7 @@ def smollm2_dir() -> Path:
     from ghostwright.export.models import pull_model
     from ghostwright.home import models_dir
 
-    pull_model(SMOLLM2.name, ("fp32", "fp16", "int8", "int4"))
+    pull_model(SMOLLM2.name, ("fp32", "fp16", "int8", "w8a8", "int4"))
     return models_dir() / SMOLLM2.name
 
 

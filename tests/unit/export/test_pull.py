@@ -103,7 +103,7 @@ def test_model_list_json_says_what_runs(tiny_qwen_dir: Path, tmp_path: Path) -> 
     assert listed["default_profile"] == DEFAULT_PROFILE
     default = next(p for p in listed["profiles"] if p["name"] == DEFAULT_PROFILE)
     assert set(default["tiers"]) == {"full", "mini"}
-    assert default["tiers"]["full"] == {"model": "qwen2.5-coder-0.5b-instruct", "variant": "int4", "exported": False,
+    assert default["tiers"]["full"] == {"model": "qwen2.5-coder-0.5b-instruct", "variant": "w8a8", "exported": False,
                                         "source_sha256": SHIPPED["qwen2.5-coder-0.5b-instruct"].gguf_sha256,
                                         "fim": True}
     (tiny,) = listed["models"]
