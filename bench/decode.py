@@ -2,14 +2,16 @@
 
 Measures, each engine in its own process kept loaded, every engine once a round in turn (the
 host's speed drifts by 10-40% over a quarter hour; a ratio is the median of the rounds' ratios):
-  prefill tokens/s at 32, 512 and 1024 prompt tokens (cold cache);
+  prefill tokens/s at 32, 512 and 1024 prompt tokens (cold cache): ours in the engine's prefill
+  steps (PREFILL_CHUNK tokens each), llama.cpp in its own (n_batch 1024, n_ubatch 512: 256 or
+  128 measured no faster for it);
   decode tokens/s for 128 tokens after a 512-token prompt (greedy): the bare forward loop, and
   a request through each engine's generation API (ours: engine.generate with its sampling,
   detokenizing and stop checks; the peer: create_completion, streamed), first token to last;
   re-prompt: time to the first new token after a one-character edit of a 512-token
   prompt, as a fraction of a cold prompt (both engines reuse their cached prefix);
   peak RSS.
-Our columns: int8, and int4 (the default profile's full tier).
+Our columns: w8a8 (the default profile's full tier), int8 and int4.
 
     python bench/decode.py --peer-python /opt/peer-venv/bin/python [--threads 2] [--repeats 5] \
         [--bundles LABEL=PATH,...]   # more bundles as columns, e.g. an older export, in the same run
@@ -36,7 +38,7 @@ PREFILL_LENGTHS = (32, 512, 1024)
 DECODE_PROMPT, DECODE_TOKENS = 512, 128
 
 
-VARIANTS = ("int8", "int4")  # ours, as columns: the CPU full tier, and int4
+VARIANTS = ("w8a8", "int8", "int4")  # w8a8: the default full tier
 
 
 class Ours:
@@ -52,8 +54,11 @@ class Ours:
         return self.engine.tokenizer.encode_text(text)
 
     def prefill(self, ids: list[int]) -> float:
+        from ghostwright.inference.engine import PREFILL_CHUNK
+
         started = time.perf_counter()
-        self.decoder.forward(self.cache, ids, 0)
+        for start in range(0, len(ids), PREFILL_CHUNK):
+            self.decoder.forward(self.cache, ids[start : start + PREFILL_CHUNK], start)
         return time.perf_counter() - started
 
     def decode(self, ids: list[int], n: int) -> float:
@@ -253,7 +258,7 @@ def main() -> None:
             w.close()
 
     results: dict[str, dict] = {label: {"samples": dict(s)} for label, s in samples.items()}
-    header = {"int8": "ours int8", "int4": "ours int4 (default full tier)"}
+    header = {"w8a8": "ours w8a8 (default full tier)", "int8": "ours int8", "int4": "ours int4"}
     rows = [["metric", f"llama.cpp {gguf.name}"]]
     for label in columns:
         rows[0] += [header.get(label, f"ours {label}"), "ratio"]

@@ -52,7 +52,10 @@ def peer_worker(gguf: str, ids_path: str, threads: int) -> dict:
     return {"argmax": argmax, "logp": rows}
 
 
-def ours(bundle: Path, windows: list[list[int]], peer: dict) -> dict:
+def ours(bundle: Path, windows: list[list[int]], peer: dict, prefill: int) -> dict:
+    """With ``prefill`` the first tokens of each window go through one forward pass, as a prompt
+    does, and only the positions after them are scored: each of those reads the KV cache that
+    prefill wrote, so a prefill-only error (activations quantized over many rows) shows there."""
     from ghostwright.inference.decoder import Decoder
     from ghostwright.inference.manifest import read_manifest
 
@@ -61,8 +64,11 @@ def ours(bundle: Path, windows: list[list[int]], peer: dict) -> dict:
     diffs = []
     for ids, peer_top, peer_logp in zip(windows, peer["argmax"], peer["logp"], strict=True):
         cache = decoder.allocate_cache(len(ids) + 1)
-        for pos, token in enumerate(ids):  # one token a step: every position's logits, as decoding sees them
-            logp = log_softmax(decoder.forward(cache, [token], pos).astype(np.float64)[None])[0]
+        start = min(prefill, len(ids) - 1)
+        if start:
+            decoder.forward(cache, ids[:start], 0)
+        for pos in range(start, len(ids)):  # one token a step: every position's logits, as decoding sees them
+            logp = log_softmax(decoder.forward(cache, [ids[pos]], pos).astype(np.float64)[None])[0]
             agree += int(logp.argmax() == peer_top[pos])
             diffs.append(abs(logp[peer_top[pos]] - peer_logp[pos]))
             total += 1
@@ -75,6 +81,8 @@ def main() -> None:
     parser.add_argument("--bundles", default="int8,int4", help="variants of the default model, or bundle folders")
     parser.add_argument("--tokens", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--prefill", type=int, default=0,
+                        help="tokens of each window given in one forward pass; only the later positions are scored")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--gguf", help=argparse.SUPPRESS)
     parser.add_argument("--ids", help=argparse.SUPPRESS)
@@ -98,13 +106,15 @@ def main() -> None:
         ids_path.write_text(json.dumps(windows))
         peer = run_worker(args.peer_python, Path(__file__), ["--worker", "--gguf", str(gguf), "--ids", str(ids_path),
                                                              "--threads", str(args.threads)])
-    results = {name: ours(path, windows, peer) for name, path in bundles.items()}
+    results = {name: ours(path, windows, peer, args.prefill) for name, path in bundles.items()}
     rows = [["bundle", "positions", "top-1 = llama.cpp's", "mean |log p diff| of its token"]]
     rows += [[n, str(r["positions"]), f"{r['top1_agreement']:.1%}", f"{r['mean_abs_logp_diff']:.3f}"]
              for n, r in results.items()]
-    print(f"teacher-forced on {len(ids)} tokens of standard-library Python, windows of {WINDOW}")
+    print(f"teacher-forced on {len(ids)} tokens of standard-library Python, windows of {WINDOW}"
+          + (f", the first {args.prefill} of each prefilled" if args.prefill else ""))
     print(table(rows))
-    save("peer_agreement", {"tokens": len(ids), "window": WINDOW, "gguf": gguf.name,
+    save("peer_agreement" + (f"_prefill{args.prefill}" if args.prefill else ""),
+         {"tokens": len(ids), "window": WINDOW, "prefill": args.prefill, "gguf": gguf.name,
                             "results": {n: {**r, "bundle": str(bundles[n])} for n, r in results.items()}})
 
 
