@@ -215,6 +215,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pause", type=float, default=0.0,
                         help="seconds the typist waits at each new line's indentation (0: types straight on)")
+    parser.add_argument("--model", help="the editor's model setting (a profile, or full=MODEL/VARIANT,mini=...); "
+                                        "default: the default profile")
     parser.add_argument("--in-package", action="store_true",
                         help="type events.py in a copy of watchdog's package (cross-file context), not an empty folder")
     args = parser.parse_args()
@@ -224,8 +226,9 @@ def main() -> None:
     full = pull_profile()["full"]
     trace = Path(tempfile.mkdtemp()) / "prompts.jsonl"
     workspace = package_workspace() if args.in_package else None
-    ours = asyncio.run(replay(source_text(args.chars), args.cps, ghostwright_home(), trace, workspace=workspace,
-                              pause_s=args.pause))
+    options = {"model": args.model} if args.model else None
+    ours = asyncio.run(replay(source_text(args.chars), args.cps, ghostwright_home(), trace, options,
+                              workspace=workspace, pause_s=args.pause))
     traced = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
     # Server-side, per model call: from the request (debounce included), and from the end of the
     # debounce (prompt building, engine, cleaning: what the peer's round trip is compared with).
@@ -236,7 +239,8 @@ def main() -> None:
     rows = [["metric", "value"]] + [[k, f"{v:.2f}" if isinstance(v, float) else str(v)] for k, v in ours.items()]
     print(f"typing {ours['keystrokes']} characters of watchdog/events.py at {args.cps} chars/s")
     print(table(rows))
-    result = {"ours": ours, "chars": args.chars, "cps": args.cps, "pause_s": args.pause, "in_package": args.in_package}
+    result = {"ours": ours, "chars": args.chars, "cps": args.cps, "pause_s": args.pause, "in_package": args.in_package,
+              "model": args.model or "default"}
     if args.peer_python:
         peer = peer_round_trips(args.peer_python, default_model()[1], trace, args.threads, full)
         result["peer"] = {"requests": len(peer), "round_trip_p50_ms": median(peer),
