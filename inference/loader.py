@@ -2,8 +2,8 @@
 
 A profile gives each tier its own bundle (``{"full": qwen/int8, "mini": smollm2/int4}``): each
 tier then has its own tokenizer and prompt format. A model directory holding several variants
-(fp32/, fp16/, int8/, int4/) gives two tiers of one model: "full" (fp16 on CUDA; int8 on CPU,
-else fp32) and "mini" (int4). A single variant directory gives one.
+(fp32/, fp16/, int8/, w8a8/, int4/) gives two tiers of one model: "full" (fp16 on CUDA; w8a8, else
+int8, on CPU, else fp32) and "mini" (int4). A single variant directory gives one.
 """
 
 from __future__ import annotations
